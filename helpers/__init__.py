@@ -1,0 +1,22 @@
+"""Plumbing for the SDXL by Hand lessons: device, display, the model catalogue, tokens.
+
+What is taught lives in the notebooks; these helpers only carry what every lesson needs.
+Modules: `device` (device, dtype, measuring), `display` (grids, latents, the step recorder),
+`models` (the mode and the catalogue), `hub` (the Hugging Face token), `tiny` (the offline stand-ins).
+"""
+
+import os as _os
+
+from .device import environment_report, flush, generator, in_colab, measure, pick_device, pick_dtype
+from .models import ModelUnavailableError, check_size, current_mode, defaults, mode_reason, model_path, prepare
+
+__all__ = [
+    "ModelUnavailableError", "check_size", "current_mode", "defaults", "environment_report", "flush", "generator",
+    "in_colab", "measure", "mode_reason", "model_path", "pick_device", "pick_dtype", "prepare",
+]
+
+if _os.environ.get("SDXL_TUTORIAL_STRICT_WARNINGS"):
+    # Set by the test run: a deprecation caused by a lesson's own call fails the lesson.
+    from .warnings_policy import make_deprecations_errors as _make_deprecations_errors
+
+    _make_deprecations_errors()

@@ -1,0 +1,218 @@
+"""The model catalogue and the mode: which weights a lesson loads, and at what size.
+
+A lesson never branches on the mode. It asks `model_path(name)` for something to pass to
+`from_pretrained` (a Hub id in full mode, a local folder in tiny mode) and `defaults(name)` for the
+sizes and step counts that suit that model. 00_setup explains the two modes.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .device import pick_device
+
+MODE_VARIABLE = "SDXL_TUTORIAL_MODE"
+CACHE_VARIABLE = "SDXL_TUTORIAL_CACHE"
+MODES = ("tiny", "full", "auto")
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """The sizes, step count and prompt that suit one model in one mode."""
+
+    height: int
+    width: int
+    num_inference_steps: int
+    prompt: str = ""
+
+
+@dataclass(frozen=True)
+class Model:
+    hub_id: str | None  # None: exists only as a local stand-in
+    standin: str  # the name of the stand-in tiny mode builds (see helpers/tiny/standins.py)
+    full: Defaults
+    tiny: Defaults
+    check_file: str  # a file every complete copy has; used to see whether the Hub cache holds it
+    download: tuple[str, ...]  # the files full mode downloads: only what the lessons load
+
+
+_SDXL_FULL = Defaults(height=1024, width=1024, num_inference_steps=30, prompt="An astronaut riding a green horse")
+_SDXL_TINY = Defaults(height=64, width=64, num_inference_steps=10, prompt="a red circle")
+_DDPM_FULL = Defaults(height=256, width=256, num_inference_steps=1000)
+_DDPM_TINY = Defaults(height=32, width=32, num_inference_steps=50)
+_SDXL_FILES = ("*.json", "*.txt", "*.fp16.safetensors")  # configs, tokenizer files, fp16 weights: ~7 GB, not 14
+_DDPM_FILES = ("*.json", "*.safetensors")
+
+CATALOGUE: dict[str, Model] = {
+    "sdxl-base": Model("stabilityai/stable-diffusion-xl-base-1.0", "sdxl-base-random", _SDXL_FULL, _SDXL_TINY, "model_index.json", _SDXL_FILES),
+    "sdxl-refiner": Model("stabilityai/stable-diffusion-xl-refiner-1.0", "sdxl-refiner-random", _SDXL_FULL, _SDXL_TINY, "model_index.json", _SDXL_FILES),
+    "ddpm": Model("google/ddpm-cat-256", "ddpm-random", _DDPM_FULL, _DDPM_TINY, "config.json", _DDPM_FILES),
+    # Random-weight stand-ins: the same classes and config keys as the real models, scaled down.
+    # They exist only locally, so they are the same in both modes.
+    "sdxl-base-random": Model(None, "sdxl-base-random", _SDXL_TINY, _SDXL_TINY, "model_index.json", ()),
+    "sdxl-refiner-random": Model(None, "sdxl-refiner-random", _SDXL_TINY, _SDXL_TINY, "model_index.json", ()),
+    "ddpm-random": Model(None, "ddpm-random", _DDPM_TINY, _DDPM_TINY, "config.json", ()),
+}
+
+
+class ModelUnavailableError(RuntimeError):
+    """The real weights are neither in the Hugging Face cache nor downloadable from here."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The mode
+
+_warned_full_on_cpu = False
+
+
+def _requested_mode(mode: str | None) -> tuple[str, str]:
+    if mode is not None:
+        source = "the `mode` parameter"
+    elif os.environ.get(MODE_VARIABLE):
+        mode, source = os.environ[MODE_VARIABLE], f"the environment variable {MODE_VARIABLE}"
+    else:
+        mode, source = "auto", "the default"
+    if not isinstance(mode, str) or mode.strip().lower() not in MODES:
+        raise ValueError(f"Unknown mode {mode!r} (from {source}). Valid modes: {', '.join(MODES)}.")
+    return mode.strip().lower(), source
+
+
+def current_mode(mode: str | None = None) -> str:
+    """The mode lessons run in: "tiny" or "full", never "auto". (00_setup)
+
+    `mode` (a lesson's parameter) wins over the environment variable SDXL_TUTORIAL_MODE; "auto",
+    the default, means full on a CUDA or MPS GPU and tiny on a CPU.
+    """
+    global _warned_full_on_cpu
+    requested, _ = _requested_mode(mode)
+    if requested == "auto":
+        return "full" if pick_device() in ("cuda", "mps") else "tiny"
+    if requested == "full" and pick_device() == "cpu" and not _warned_full_on_cpu:
+        _warned_full_on_cpu = True
+        warnings.warn(
+            "Full mode on a CPU: the real SDXL takes many minutes per image here (and about 14 GB of RAM). "
+            "Use a GPU runtime, or tiny mode (SDXL_TUTORIAL_MODE=tiny) for the small offline models.",
+            UserWarning,
+            stacklevel=2,
+        )
+    return requested
+
+
+def mode_reason(mode: str | None = None) -> str:
+    """One sentence saying which mode is used and why. (00_setup)"""
+    requested, source = _requested_mode(mode)
+    resolved = current_mode(mode)
+    if requested == "auto":
+        device = pick_device()
+        why = f"a {device.upper()} GPU was found" if device != "cpu" else "no CUDA or MPS GPU was found"
+        return f"{resolved} (auto: {why}; set {MODE_VARIABLE}=tiny or full to choose)"
+    return f"{resolved} (chosen by {source})"
+
+
+# ---------------------------------------------------------------------------------------------
+# The catalogue
+
+
+def _entry(name: str) -> Model:
+    if name not in CATALOGUE:
+        raise ValueError(f"Unknown model name {name!r}. Valid names: {', '.join(CATALOGUE)}.")
+    return CATALOGUE[name]
+
+
+def cache_dir() -> Path:
+    """Where tiny mode keeps the folders it assembles ($SDXL_TUTORIAL_CACHE, default ~/.cache/sdxl-by-hand)."""
+    return Path(os.environ.get(CACHE_VARIABLE) or Path.home() / ".cache" / "sdxl-by-hand").expanduser().resolve()
+
+
+def model_path(name: str, mode: str | None = None) -> str:
+    """What to pass to `from_pretrained` for `name`: a Hub id in full mode, a local folder in tiny mode.
+
+    Names: sdxl-base, sdxl-refiner, ddpm, and the random-weight stand-ins sdxl-base-random,
+    sdxl-refiner-random, ddpm-random (local folders in either mode). Tiny folders are assembled on
+    the first call and reused. (00_setup; every lesson that loads a model)
+    """
+    entry = _entry(name)
+    if entry.hub_id is not None and current_mode(mode) == "full":
+        _check_hub_reachable(name, entry)
+        return entry.hub_id
+    from .tiny.standins import ensure_standin
+
+    return str(ensure_standin(entry.standin, cache_dir()))
+
+
+def defaults(name: str, mode: str | None = None, **chosen) -> Defaults:
+    """The sizes, step count and prompt that suit `name` in this mode, with a lesson's choices on top.
+
+    Pass a lesson's parameters (`height=`, `width=`, `num_inference_steps=`, `prompt=`); `None`
+    means "the mode's default". Sizes must be whole multiples of 8, as the VAE and UNet need.
+    (every lesson's parameters cell)
+    """
+    entry = _entry(name)
+    base = entry.full if entry.hub_id is not None and current_mode(mode) == "full" else entry.tiny
+    unknown = set(chosen) - {"height", "width", "num_inference_steps", "prompt"}
+    if unknown:
+        raise ValueError(f"defaults() takes height, width, num_inference_steps and prompt, not {sorted(unknown)}.")
+    result = replace(base, **{key: value for key, value in chosen.items() if value is not None})
+    check_size(result.height, result.width)
+    if isinstance(result.num_inference_steps, bool) or not isinstance(result.num_inference_steps, int) or result.num_inference_steps < 1:
+        raise ValueError(f"num_inference_steps must be a whole number >= 1, got {result.num_inference_steps!r}.")
+    return result
+
+
+def check_size(height: int, width: int) -> None:
+    """Raise a clear error unless height and width are positive whole multiples of 8. (05_sdxl_base)"""
+    for label, value in (("height", height), ("width", width)):
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ValueError(f"{label} must be a positive whole number of pixels, got {value!r}.")
+        if value % 8:
+            lower, upper = value // 8 * 8, value // 8 * 8 + 8
+            suggestion = f"{lower} or {upper}" if lower else f"{upper}"
+            raise ValueError(
+                f"{label}={value} is not divisible by 8: the VAE shrinks pictures by a power of two and the "
+                f"UNet halves them again, so sizes must be multiples of 8. Try {label}={suggestion}."
+            )
+
+
+# ---------------------------------------------------------------------------------------------
+# Full mode: make "no network" a clear message, not a traceback deep inside huggingface_hub
+
+
+def _check_hub_reachable(name: str, entry: Model) -> None:
+    import huggingface_hub
+    from huggingface_hub import constants
+
+    cached = huggingface_hub.try_to_load_from_cache(entry.hub_id, entry.check_file)
+    if isinstance(cached, str):
+        return
+    if constants.HF_HUB_OFFLINE:
+        problem = "HF_HUB_OFFLINE is set, so nothing can be downloaded"
+    else:
+        try:
+            huggingface_hub.model_info(entry.hub_id, timeout=10)
+            return
+        except Exception as error:  # any failure here means: cannot download
+            problem = f"the Hugging Face Hub could not be reached ({type(error).__name__}: {str(error)[:200]})"
+    raise ModelUnavailableError(
+        f"Full mode needs the real weights of {name!r} ({entry.hub_id}), which are not in your Hugging Face "
+        f"cache, and {problem}.\n"
+        f"What to do: connect to the internet and run this cell again (the first download is several GB), "
+        f"or switch to tiny mode, which needs no network: set mode = 'tiny' in the lesson's parameters cell, "
+        f"or the environment variable {MODE_VARIABLE}=tiny before starting Jupyter."
+    )
+
+
+def prepare(name: str, mode: str | None = None) -> str:
+    """Make `name` ready to load: download it into the Hub cache (full) or assemble it (tiny). (00_setup)
+
+    Full mode downloads only what the lessons load: the fp16 safetensors for SDXL, the flat
+    safetensors for DDPM. Returns what `model_path` returns.
+    """
+    path = model_path(name, mode)
+    if not Path(path).is_dir():
+        from huggingface_hub import snapshot_download
+
+        snapshot_download(path, allow_patterns=list(_entry(name).download))
+    return path

@@ -1,0 +1,176 @@
+"""Random-weight stand-ins for SDXL base, SDXL refiner and DDPM, scaled down from the real configs.
+
+Each stand-in keeps the real model's classes, config keys, block types, `model_index.json` and
+file names (including the `fp16` variant), so the very `from_pretrained(...)` call a lesson makes
+for the real model also loads the stand-in. Only sizes change: widths, depths and block counts.
+The real configs are committed in `configs/`; `TINY_SIZES` lists every value that differs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+CONFIGS = Path(__file__).parent / "configs"
+BUILD_VERSION = 1  # bump when the way folders are built changes, so old caches are rebuilt
+
+# Every key changed from the real config, per stand-in and component. Nothing else differs.
+TINY_SIZES = {
+    "sdxl-base": {
+        "unet": {
+            "block_out_channels": [32, 64, 64], "layers_per_block": 1, "attention_head_dim": [2, 4, 4],
+            "transformer_layers_per_block": [1, 1, 1], "cross_attention_dim": 64,  # 32 + 32: both encoders
+            "addition_time_embed_dim": 8, "projection_class_embeddings_input_dim": 32 + 6 * 8, "sample_size": 32,
+        },
+        "vae": {
+            "block_out_channels": [32, 64], "layers_per_block": 1, "sample_size": 64,
+            "down_block_types": ["DownEncoderBlock2D"] * 2, "up_block_types": ["UpDecoderBlock2D"] * 2,
+        },
+        "text_encoder": {"hidden_size": 32, "intermediate_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2, "projection_dim": 32},
+        "text_encoder_2": {"hidden_size": 32, "intermediate_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2, "projection_dim": 32},
+    },
+    "sdxl-refiner": {
+        "unet": {
+            "block_out_channels": [32, 64, 64, 64], "layers_per_block": 1, "attention_head_dim": [2, 4, 4, 4],
+            "transformer_layers_per_block": 1, "cross_attention_dim": 32,  # encoder 2 only
+            "addition_time_embed_dim": 8, "projection_class_embeddings_input_dim": 32 + 5 * 8, "sample_size": 32,
+        },
+    },
+    "ddpm": {
+        "config": {
+            "block_out_channels": [32, 64, 64], "layers_per_block": 1, "sample_size": 32,
+            "down_block_types": ["DownBlock2D", "AttnDownBlock2D", "DownBlock2D"],
+            "up_block_types": ["UpBlock2D", "AttnUpBlock2D", "UpBlock2D"],
+        },
+    },
+}
+# The refiner shares text_encoder_2 and vae with the base, as the real repositories do.
+SHARED_WITH_BASE = ("text_encoder_2", "tokenizer_2", "vae")
+
+
+def real_config(model: str, component: str) -> dict:
+    """The real model's config for one component, e.g. real_config("sdxl-base", "unet")."""
+    name = "scheduler_config.json" if component == "scheduler" else "config.json"
+    folder = CONFIGS / model / component
+    # ddpm keeps the flat layout of google/ddpm-cat-256: both configs side by side, no subfolders.
+    return json.loads(((folder if folder.is_dir() else CONFIGS / model) / name).read_text())
+
+
+def tiny_config(model: str, component: str) -> dict:
+    """The stand-in's config: the real one with only the sizes in TINY_SIZES changed."""
+    config = real_config(model, component)
+    sizes = TINY_SIZES.get(model, {}).get(component, {})
+    unknown = set(sizes) - set(config)
+    if unknown:
+        raise KeyError(f"TINY_SIZES[{model!r}][{component!r}] changes keys the real config lacks: {sorted(unknown)}")
+    return {**config, **sizes}
+
+
+# ---------------------------------------------------------------------------------------------
+# Builders: each writes one complete folder.
+
+
+def _save_both_precisions(model, folder: Path) -> None:
+    """Save fp32 weights under the plain names and fp16 ones under the `fp16` variant names."""
+    import torch
+    from diffusers.utils import logging
+
+    model.save_pretrained(folder)
+    verbosity = logging.get_verbosity()
+    logging.set_verbosity_error()  # casting a fresh model with to() is fine; silence diffusers' advice
+    try:
+        model.to(torch.float16).save_pretrained(folder, variant="fp16")
+    finally:
+        logging.set_verbosity(verbosity)
+
+
+def _build_text_encoder(config: dict, folder: Path) -> None:
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()  # a bar per tiny file is noise
+    model_class = {"CLIPTextModel": CLIPTextModel, "CLIPTextModelWithProjection": CLIPTextModelWithProjection}[config["architectures"][0]]
+    try:
+        _save_both_precisions(model_class(CLIPTextConfig(**config)), folder)
+    finally:
+        logging.enable_progress_bar()
+
+
+def _build_sdxl_base(folder: Path) -> None:
+    from diffusers import AutoencoderKL, EulerDiscreteScheduler, UNet2DConditionModel
+
+    from .clip_tokenizer import PAD_TOKEN, PAD_TOKEN_2, write_tokenizer
+
+    write_tokenizer(folder / "tokenizer", PAD_TOKEN)
+    write_tokenizer(folder / "tokenizer_2", PAD_TOKEN_2)
+    _build_text_encoder(tiny_config("sdxl-base", "text_encoder"), folder / "text_encoder")
+    _build_text_encoder(tiny_config("sdxl-base", "text_encoder_2"), folder / "text_encoder_2")
+    _save_both_precisions(UNet2DConditionModel.from_config(tiny_config("sdxl-base", "unet")), folder / "unet")
+    _save_both_precisions(AutoencoderKL.from_config(tiny_config("sdxl-base", "vae")), folder / "vae")
+    EulerDiscreteScheduler.from_config(real_config("sdxl-base", "scheduler")).save_pretrained(folder / "scheduler")
+    shutil.copy(CONFIGS / "sdxl-base" / "model_index.json", folder / "model_index.json")
+
+
+def _build_sdxl_refiner(folder: Path, base_folder: Path) -> None:
+    from diffusers import EulerDiscreteScheduler, UNet2DConditionModel
+
+    for component in SHARED_WITH_BASE:
+        shutil.copytree(base_folder / component, folder / component)
+    _save_both_precisions(UNet2DConditionModel.from_config(tiny_config("sdxl-refiner", "unet")), folder / "unet")
+    EulerDiscreteScheduler.from_config(real_config("sdxl-refiner", "scheduler")).save_pretrained(folder / "scheduler")
+    shutil.copy(CONFIGS / "sdxl-refiner" / "model_index.json", folder / "model_index.json")
+
+
+def _build_ddpm(folder: Path) -> None:
+    from diffusers import DDPMScheduler, UNet2DModel
+
+    # The flat layout of google/ddpm-cat-256: model and scheduler configs side by side, fp32 weights.
+    UNet2DModel.from_config(tiny_config("ddpm", "config")).save_pretrained(folder)
+    DDPMScheduler.from_config(real_config("ddpm", "scheduler")).save_pretrained(folder)
+
+
+# ---------------------------------------------------------------------------------------------
+# The cache
+
+
+def _fingerprint() -> str:
+    """Changes whenever the configs, the sizes or the tokenizer files change."""
+    digest = hashlib.sha256(f"{BUILD_VERSION}{json.dumps(TINY_SIZES, sort_keys=True)}".encode())
+    for path in sorted(CONFIGS.rglob("*.json")) + sorted((Path(__file__).parent / "tokenizer").glob("*")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+STANDINS = ("sdxl-base-random", "sdxl-refiner-random", "ddpm-random")
+
+
+def ensure_standin(name: str, cache: Path) -> Path:
+    """The folder of stand-in `name` under `cache`, built on first use and reused afterwards."""
+    if name not in STANDINS:
+        raise ValueError(f"Unknown stand-in {name!r}. Valid stand-ins: {', '.join(STANDINS)}.")
+    folder = Path(cache) / name
+    marker = folder / ".complete"
+    fingerprint = _fingerprint()
+    if marker.is_file() and marker.read_text() == fingerprint:
+        return folder
+    import torch
+
+    # Build in a temporary folder and rename at the end, so an interrupted build never looks complete.
+    staging = Path(cache) / f".{name}.building-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    with torch.random.fork_rng():
+        torch.manual_seed(0)  # the same random weights on every machine
+        if name == "sdxl-base-random":
+            _build_sdxl_base(staging)
+        elif name == "sdxl-refiner-random":
+            _build_sdxl_refiner(staging, ensure_standin("sdxl-base-random", cache))
+        else:
+            _build_ddpm(staging)
+    (staging / ".complete").write_text(fingerprint)
+    shutil.rmtree(folder, ignore_errors=True)
+    os.replace(staging, folder)
+    return folder

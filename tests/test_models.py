@@ -1,0 +1,178 @@
+"""helpers.models: the mode, the catalogue, defaults, and the full-mode offline message."""
+
+import warnings
+
+import pytest
+
+import helpers
+from helpers import models
+
+
+@pytest.fixture
+def on_cpu(monkeypatch):
+    monkeypatch.setattr(models, "pick_device", lambda: "cpu")
+
+
+@pytest.fixture
+def on_gpu(monkeypatch):
+    monkeypatch.setattr(models, "pick_device", lambda: "cuda")
+
+
+def test_auto_mode_is_tiny_on_a_cpu(monkeypatch, on_cpu):
+    monkeypatch.delenv("SDXL_TUTORIAL_MODE", raising=False)
+    assert helpers.current_mode() == "tiny"
+    assert "no CUDA or MPS GPU" in helpers.mode_reason()
+
+
+def test_auto_mode_is_full_on_a_gpu(monkeypatch, on_gpu):
+    monkeypatch.setenv("SDXL_TUTORIAL_MODE", "auto")
+    assert helpers.current_mode() == "full"
+    assert "CUDA GPU was found" in helpers.mode_reason()
+
+
+def test_the_argument_wins_over_the_environment(monkeypatch, on_gpu):
+    monkeypatch.setenv("SDXL_TUTORIAL_MODE", "full")
+    assert helpers.current_mode("tiny") == "tiny"
+    assert "the `mode` parameter" in helpers.mode_reason("tiny")
+
+
+def test_mode_is_case_and_space_tolerant(on_gpu):
+    assert helpers.current_mode(" Full ") == "full"
+
+
+def test_unknown_mode_lists_the_valid_ones(monkeypatch):
+    with pytest.raises(ValueError, match="Unknown mode 'huge'.*tiny, full, auto"):
+        helpers.current_mode("huge")
+    monkeypatch.setenv("SDXL_TUTORIAL_MODE", "small")
+    with pytest.raises(ValueError, match="SDXL_TUTORIAL_MODE"):
+        helpers.current_mode()
+
+
+def test_full_mode_on_a_cpu_warns_that_it_is_slow(monkeypatch, on_cpu):
+    monkeypatch.setattr(models, "_warned_full_on_cpu", False)
+    with pytest.warns(UserWarning, match="many minutes per image"):
+        assert helpers.current_mode("full") == "full"
+
+
+def test_full_mode_returns_the_hub_ids(monkeypatch, on_gpu):
+    monkeypatch.setattr(models, "_check_hub_reachable", lambda name, entry: None)
+    assert helpers.model_path("sdxl-base", "full") == "stabilityai/stable-diffusion-xl-base-1.0"
+    assert helpers.model_path("sdxl-refiner", "full") == "stabilityai/stable-diffusion-xl-refiner-1.0"
+    assert helpers.model_path("ddpm", "full") == "google/ddpm-cat-256"
+
+
+def test_unknown_model_name_lists_the_valid_ones():
+    with pytest.raises(ValueError, match="Unknown model name 'sdxl-turbo'.*sdxl-base, sdxl-refiner, ddpm"):
+        helpers.model_path("sdxl-turbo", "tiny")
+
+
+def test_full_mode_offline_without_cached_weights_says_what_to_do(monkeypatch, tmp_path, on_gpu):
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    with pytest.raises(helpers.ModelUnavailableError) as error:
+        helpers.model_path("sdxl-base", "full")
+    message = str(error.value)
+    assert "stabilityai/stable-diffusion-xl-base-1.0" in message
+    assert "not in your Hugging Face cache" in message
+    assert "SDXL_TUTORIAL_MODE=tiny" in message and "mode = 'tiny'" in message
+
+
+def test_full_mode_offline_uses_weights_already_in_the_cache(monkeypatch, tmp_path, on_gpu):
+    from huggingface_hub import constants
+
+    snapshot = tmp_path / "models--google--ddpm-cat-256" / "snapshots" / "0123abcd"
+    snapshot.mkdir(parents=True)
+    (snapshot / "config.json").write_text("{}")
+    (tmp_path / "models--google--ddpm-cat-256" / "refs").mkdir()
+    (tmp_path / "models--google--ddpm-cat-256" / "refs" / "main").write_text("0123abcd")
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    assert helpers.model_path("ddpm", "full") == "google/ddpm-cat-256"
+
+
+def test_full_mode_without_network_explains_the_connection_failure(monkeypatch, tmp_path, on_gpu):
+    import huggingface_hub
+    from huggingface_hub import constants
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("Name or service not known")
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(huggingface_hub, "model_info", unreachable)
+    with pytest.raises(helpers.ModelUnavailableError, match="could not be reached.*ConnectionError"):
+        helpers.model_path("sdxl-refiner", "full")
+
+
+def test_random_standins_are_local_folders_in_both_modes(tiny_cache, on_gpu, monkeypatch):
+    monkeypatch.setattr(models, "_check_hub_reachable", lambda name, entry: pytest.fail("no Hub for stand-ins"))
+    for mode in ("tiny", "full"):
+        path = helpers.model_path("ddpm-random", mode)
+        assert path.startswith(str(tiny_cache)) and path.endswith("ddpm-random")
+
+
+def test_tiny_mode_plain_names_are_the_random_standins_until_trained_models_exist(tiny_cache):
+    assert helpers.model_path("sdxl-base", "tiny") == helpers.model_path("sdxl-base-random", "tiny")
+    assert helpers.model_path("ddpm", "tiny") == helpers.model_path("ddpm-random", "tiny")
+
+
+def test_tiny_mode_paths_are_absolute_under_the_cache_variable(tiny_cache):
+    from pathlib import Path
+
+    path = Path(helpers.model_path("sdxl-refiner", "tiny"))
+    assert path.is_absolute() and path.parent == tiny_cache
+    assert (path / "model_index.json").is_file()
+
+
+def test_defaults_follow_the_mode(on_gpu):
+    assert helpers.defaults("sdxl-base", "full").height == 1024
+    assert helpers.defaults("sdxl-base", "full").num_inference_steps == 30
+    assert helpers.defaults("sdxl-base", "tiny").height == 64
+    assert helpers.defaults("ddpm", "full").height == 256
+
+
+def test_defaults_keep_a_lessons_choices_and_fill_the_nones():
+    chosen = helpers.defaults("sdxl-base", "tiny", height=None, width=128, num_inference_steps=3, prompt=None)
+    assert (chosen.height, chosen.width, chosen.num_inference_steps) == (64, 128, 3)
+    assert chosen.prompt == helpers.defaults("sdxl-base", "tiny").prompt
+
+
+@pytest.mark.parametrize("height, width", [(100, 64), (64, 1023), (0, 64), (64.0, 64)])
+def test_sizes_must_be_positive_multiples_of_8(height, width):
+    with pytest.raises(ValueError, match="height|width"):
+        helpers.defaults("sdxl-base", "tiny", height=height, width=width)
+
+
+def test_a_size_not_divisible_by_8_suggests_the_nearest_valid_ones():
+    with pytest.raises(ValueError, match="height=100 is not divisible by 8.*Try height=96 or 104"):
+        helpers.check_size(100, 64)
+
+
+def test_defaults_reject_bad_step_counts_and_unknown_keys():
+    with pytest.raises(ValueError, match="num_inference_steps must be a whole number"):
+        helpers.defaults("sdxl-base", "tiny", num_inference_steps=0)
+    with pytest.raises(ValueError, match="not \\['guidance'\\]"):
+        helpers.defaults("sdxl-base", "tiny", guidance=5)
+
+
+def test_prepare_downloads_only_the_files_the_lessons_load(monkeypatch, on_gpu):
+    import huggingface_hub
+
+    calls = []
+    monkeypatch.setattr(models, "_check_hub_reachable", lambda name, entry: None)
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda repo, **kw: calls.append((repo, kw)) or "/x")
+    assert helpers.prepare("sdxl-base", "full") == "stabilityai/stable-diffusion-xl-base-1.0"
+    repo, options = calls[0]
+    assert "*.fp16.safetensors" in options["allow_patterns"]
+    assert "*.safetensors" not in options["allow_patterns"]
+
+
+def test_prepare_in_tiny_mode_builds_without_the_network(tiny_cache, monkeypatch):
+    import huggingface_hub
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda *a, **k: pytest.fail("no download in tiny mode"))
+    with warnings.catch_warnings():
+        path = helpers.prepare("ddpm", "tiny")
+    assert (tiny_cache / "ddpm-random" / "config.json").is_file() and path.endswith("ddpm-random")

@@ -1,0 +1,199 @@
+"""helpers.tiny.standins: the real configs, and stand-ins that load exactly like the real models."""
+
+import json
+
+import pytest
+import torch
+from diffusers import (
+    AutoencoderKL,
+    DDPMScheduler,
+    EulerDiscreteScheduler,
+    StableDiffusionXLImg2ImgPipeline,
+    StableDiffusionXLPipeline,
+    UNet2DConditionModel,
+    UNet2DModel,
+)
+from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+
+import helpers
+from helpers.tiny import standins
+from helpers.tiny.standins import TINY_SIZES, ensure_standin, real_config, tiny_config
+
+LOAD = dict(variant="fp16", use_safetensors=True, dtype=torch.float32)  # the lessons' own call
+
+
+def count(model):
+    return sum(parameter.numel() for parameter in model.parameters())
+
+
+# --- The committed configs are the real ones: they rebuild the published parameter counts ---
+
+
+@pytest.mark.parametrize(
+    "model, component, expected",
+    [
+        ("sdxl-base", "unet", 2_567_463_684),
+        ("sdxl-refiner", "unet", 2_259_526_660),
+        ("sdxl-base", "vae", 83_653_863),
+        ("sdxl-base", "text_encoder", 123_060_480),
+        ("sdxl-base", "text_encoder_2", 694_659_840),
+    ],
+)
+def test_real_configs_have_the_published_parameter_counts(model, component, expected):
+    config = real_config(model, component)
+    with torch.device("meta"):
+        if component == "unet":
+            built = UNet2DConditionModel.from_config(config)
+        elif component == "vae":
+            built = AutoencoderKL.from_config(config)
+        elif component == "text_encoder":
+            built = CLIPTextModel(CLIPTextConfig(**config))
+        else:
+            built = CLIPTextModelWithProjection(CLIPTextConfig(**config))
+    assert count(built) == expected
+
+
+def test_base_and_refiner_share_the_vae_and_text_encoder_2_configs():
+    for component in ("vae", "text_encoder_2", "scheduler"):
+        assert real_config("sdxl-base", component) == real_config("sdxl-refiner", component)
+
+
+# --- The stand-ins change sizes only ---
+
+
+@pytest.mark.parametrize("model, component", [(m, c) for m, parts in TINY_SIZES.items() for c in parts])
+def test_tiny_configs_keep_every_real_key_and_block_type(model, component):
+    real, tiny = real_config(model, component), tiny_config(model, component)
+    assert set(tiny) == set(real)
+    for key in ("down_block_types", "up_block_types"):
+        if key in real:
+            assert set(tiny[key]) <= set(real[key]), "no new kinds of block"
+    changed = {key for key in real if real[key] != tiny[key]}
+    assert changed <= set(TINY_SIZES[model][component])
+    assert all(key not in changed for key in ("_class_name", "architectures", "addition_embed_type", "hidden_act"))
+
+
+def test_tiny_unet_conditioning_sizes_add_up_like_sdxl():
+    base, refiner = tiny_config("sdxl-base", "unet"), tiny_config("sdxl-refiner", "unet")
+    encoder_1, encoder_2 = tiny_config("sdxl-base", "text_encoder"), tiny_config("sdxl-base", "text_encoder_2")
+    assert base["cross_attention_dim"] == encoder_1["hidden_size"] + encoder_2["hidden_size"]
+    assert refiner["cross_attention_dim"] == encoder_2["hidden_size"]
+    time_ids = base["addition_time_embed_dim"]
+    assert base["projection_class_embeddings_input_dim"] == encoder_2["projection_dim"] + 6 * time_ids
+    assert refiner["projection_class_embeddings_input_dim"] == encoder_2["projection_dim"] + 5 * time_ids
+
+
+def test_a_size_for_a_key_the_real_config_lacks_is_refused(monkeypatch):
+    monkeypatch.setitem(TINY_SIZES["ddpm"], "config", {"not_a_real_key": 1})
+    with pytest.raises(KeyError, match="not_a_real_key"):
+        tiny_config("ddpm", "config")
+
+
+# --- The stand-ins load through the real models' calls ---
+
+
+def test_base_standin_loads_as_an_sdxl_pipeline_with_the_fp16_variant(tiny_cache):
+    pipe = StableDiffusionXLPipeline.from_pretrained(helpers.model_path("sdxl-base-random", "tiny"), **LOAD)
+    assert isinstance(pipe.text_encoder, CLIPTextModel)
+    assert isinstance(pipe.text_encoder_2, CLIPTextModelWithProjection)
+    assert isinstance(pipe.scheduler, EulerDiscreteScheduler)
+    assert pipe.unet.config.addition_embed_type == "text_time"
+    assert pipe.config.force_zeros_for_empty_prompt is True
+    assert {pipe.unet.dtype, pipe.vae.dtype, pipe.text_encoder.dtype, pipe.text_encoder_2.dtype} == {torch.float32}
+    assert pipe.default_sample_size * pipe.vae_scale_factor == helpers.defaults("sdxl-base", "tiny").height
+
+
+def test_base_standin_tokenizers_pad_like_sdxls(tiny_cache):
+    pipe = StableDiffusionXLPipeline.from_pretrained(helpers.model_path("sdxl-base-random", "tiny"), **LOAD)
+    assert pipe.tokenizer.pad_token_id == 49407 and pipe.tokenizer_2.pad_token_id == 0
+    assert pipe.tokenizer.model_max_length == pipe.tokenizer_2.model_max_length == 77
+    assert len(pipe.tokenizer) == 49408
+
+
+def test_base_standin_generates_an_image_of_the_default_size(tiny_cache):
+    pipe = StableDiffusionXLPipeline.from_pretrained(helpers.model_path("sdxl-base-random", "tiny"), **LOAD)
+    image = pipe("a red circle", num_inference_steps=2, generator=helpers.generator(0)).images[0]
+    assert image.size == (64, 64)
+
+
+def test_refiner_standin_has_the_refiners_structure(tiny_cache):
+    pipe = StableDiffusionXLImg2ImgPipeline.from_pretrained(helpers.model_path("sdxl-refiner-random", "tiny"), **LOAD)
+    assert pipe.text_encoder is None and pipe.tokenizer is None
+    assert pipe.config.requires_aesthetics_score is True
+    assert pipe.config.force_zeros_for_empty_prompt is False
+    assert pipe.unet.config.cross_attention_dim == pipe.text_encoder_2.config.hidden_size
+
+
+def test_refiner_standin_shares_the_bases_text_encoder_2_and_vae_files(tiny_cache):
+    refiner = ensure_standin("sdxl-refiner-random", tiny_cache)
+    base = ensure_standin("sdxl-base-random", tiny_cache)
+    for component in ("text_encoder_2", "vae"):
+        for file in (base / component).iterdir():
+            assert (refiner / component / file.name).read_bytes() == file.read_bytes()
+
+
+def test_refiner_accepts_the_bases_own_text_encoder_2_and_vae(tiny_cache):
+    base = StableDiffusionXLPipeline.from_pretrained(helpers.model_path("sdxl-base-random", "tiny"), **LOAD)
+    refiner = StableDiffusionXLImg2ImgPipeline.from_pretrained(
+        helpers.model_path("sdxl-refiner-random", "tiny"), text_encoder_2=base.text_encoder_2, vae=base.vae, **LOAD
+    )
+    assert refiner.vae is base.vae and refiner.text_encoder_2 is base.text_encoder_2
+    latents = base("a red circle", num_inference_steps=4, denoising_end=0.75, output_type="latent", generator=helpers.generator(0)).images
+    image = refiner("a red circle", image=latents, num_inference_steps=4, denoising_start=0.75).images[0]
+    assert image.size == (64, 64)
+
+
+def test_sdxl_standins_have_the_real_fp16_variant_file_names(tiny_cache):
+    from safetensors.torch import load_file
+
+    folder = ensure_standin("sdxl-base-random", tiny_cache)
+    for component, weights in [("unet", "diffusion_pytorch_model"), ("vae", "diffusion_pytorch_model"),
+                               ("text_encoder", "model"), ("text_encoder_2", "model")]:
+        fp16 = load_file(folder / component / f"{weights}.fp16.safetensors")
+        assert {tensor.dtype for tensor in fp16.values()} == {torch.float16}
+        assert (folder / component / f"{weights}.safetensors").is_file()
+
+
+def test_sdxl_standins_keep_the_real_model_index(tiny_cache):
+    for name, real in [("sdxl-base-random", "sdxl-base"), ("sdxl-refiner-random", "sdxl-refiner")]:
+        built = json.loads((ensure_standin(name, tiny_cache) / "model_index.json").read_text())
+        assert built == json.loads((standins.CONFIGS / real / "model_index.json").read_text())
+
+
+def test_ddpm_standin_keeps_the_flat_layout_of_ddpm_cat_256(tiny_cache):
+    path = helpers.model_path("ddpm-random", "tiny")
+    unet = UNet2DModel.from_pretrained(path, use_safetensors=True, dtype=torch.float32)
+    scheduler = DDPMScheduler.from_pretrained(path)
+    assert unet.config.in_channels == 3 and unet.config.sample_size == helpers.defaults("ddpm", "tiny").height
+    assert scheduler.config.beta_schedule == "linear" and scheduler.config.clip_sample is True
+    noise = torch.randn(1, 3, 32, 32, generator=helpers.generator(0))
+    assert unet(noise, 10).sample.shape == noise.shape
+
+
+# --- The cache ---
+
+
+def test_standins_are_built_once_and_reused(tiny_cache):
+    folder = ensure_standin("ddpm-random", tiny_cache)
+    weights = folder / "diffusion_pytorch_model.safetensors"
+    before = weights.stat().st_mtime_ns
+    assert ensure_standin("ddpm-random", tiny_cache) == folder
+    assert weights.stat().st_mtime_ns == before
+
+
+def test_standins_are_the_same_on_every_build(tmp_path, tiny_cache):
+    first = ensure_standin("ddpm-random", tiny_cache) / "diffusion_pytorch_model.safetensors"
+    second = ensure_standin("ddpm-random", tmp_path) / "diffusion_pytorch_model.safetensors"
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_a_stale_or_unfinished_folder_is_rebuilt(tmp_path):
+    folder = ensure_standin("ddpm-random", tmp_path)
+    (folder / ".complete").write_text("an older build")
+    (folder / "config.json").unlink()
+    assert (ensure_standin("ddpm-random", tmp_path) / "config.json").is_file()
+
+
+def test_unknown_standin_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="Valid stand-ins"):
+        ensure_standin("sdxl-turbo-random", tmp_path)
