@@ -1,4 +1,7 @@
+import matplotlib
 import pytest
+
+matplotlib.use("Agg")  # unit tests draw figures without a screen
 
 
 @pytest.fixture(scope="session")
