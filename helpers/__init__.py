@@ -2,17 +2,22 @@
 
 What is taught lives in the notebooks; these helpers only carry what every lesson needs.
 Modules: `device` (device, dtype, measuring), `display` (grids, latents, the step recorder),
-`models` (the mode and the catalogue), `hub` (the Hugging Face token), `tiny` (the offline stand-ins).
+`models` (the mode and the catalogue), `checks` (clear errors for bad input), `hub` (the Hugging Face
+token), `tiny` (the offline models).
 """
 
 import os as _os
 
+from .checks import check_prompt, check_size, check_strength, prepare_image
 from .device import environment_report, flush, generator, in_colab, measure, pick_device, pick_dtype
-from .models import ModelUnavailableError, check_size, current_mode, defaults, mode_reason, model_path, prepare
+from .models import (
+    ModelUnavailableError, current_mode, defaults, mode_reason, model_path, prepare,
+)
 
 __all__ = [
-    "ModelUnavailableError", "check_size", "current_mode", "defaults", "environment_report", "flush", "generator",
-    "in_colab", "measure", "mode_reason", "model_path", "pick_device", "pick_dtype", "prepare",
+    "ModelUnavailableError", "check_prompt", "check_size", "check_strength", "current_mode", "defaults",
+    "environment_report", "flush", "generator", "in_colab", "measure", "mode_reason", "model_path", "pick_device",
+    "pick_dtype", "prepare", "prepare_image",
 ]
 
 if _os.environ.get("SDXL_TUTORIAL_STRICT_WARNINGS"):

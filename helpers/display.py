@@ -260,8 +260,8 @@ def _enlarge(image, factor):
     return image.resize((image.width * factor, image.height * factor), Image.NEAREST) if factor > 1 else image
 
 
-def _live_jupyter_frontend():
-    """True only in a Jupyter kernel whose widgets a frontend can draw."""
+def live_frontend():
+    """True only in a Jupyter kernel whose widgets a frontend can draw (05_sdxl_base uses it for its form)."""
     if os.environ.get("SDXL_TUTORIAL_STATIC", "") not in ("", "0"):
         return False
     try:
@@ -386,7 +386,7 @@ class StepRecorder:
         not displayed: leave it as the last line of a cell.
         """
         self._check(what, range(len(self.steps)))
-        if not _live_jupyter_frontend():
+        if not live_frontend():
             print("The step slider needs a live Jupyter frontend; showing a static strip instead.")
             return self.strip(what=what)
         import ipywidgets

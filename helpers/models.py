@@ -12,6 +12,7 @@ import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .checks import check_size
 from .device import pick_device
 
 MODE_VARIABLE = "SDXL_TUTORIAL_MODE"
@@ -27,6 +28,7 @@ class Defaults:
     width: int
     num_inference_steps: int
     prompt: str = ""
+    edit_prompt: str = ""  # lesson 07's: what a rough red sketch should become
 
 
 @dataclass(frozen=True)
@@ -39,22 +41,24 @@ class Model:
     download: tuple[str, ...]  # the files full mode downloads: only what the lessons load
 
 
-_SDXL_FULL = Defaults(height=1024, width=1024, num_inference_steps=30, prompt="An astronaut riding a green horse")
-_SDXL_TINY = Defaults(height=64, width=64, num_inference_steps=10, prompt="a red circle")
+_SDXL_FULL = Defaults(height=1024, width=1024, num_inference_steps=30, prompt="An astronaut riding a green horse",
+                     edit_prompt="a blue ceramic vase on a table, studio photograph")
+_SDXL_TINY = Defaults(height=32, width=32, num_inference_steps=20, prompt="a red circle", edit_prompt="a blue square")
+_SDXL_RANDOM = Defaults(height=64, width=64, num_inference_steps=10, prompt="a red circle", edit_prompt="a blue square")
 _DDPM_FULL = Defaults(height=256, width=256, num_inference_steps=1000)
-_DDPM_TINY = Defaults(height=32, width=32, num_inference_steps=50)
+_DDPM_RANDOM = Defaults(height=32, width=32, num_inference_steps=50)
 _SDXL_FILES = ("*.json", "*.txt", "*.fp16.safetensors")  # configs, tokenizer files, fp16 weights: ~7 GB, not 14
 _DDPM_FILES = ("*.json", "*.safetensors")
 
 CATALOGUE: dict[str, Model] = {
-    "sdxl-base": Model("stabilityai/stable-diffusion-xl-base-1.0", "sdxl-base-random", _SDXL_FULL, _SDXL_TINY, "model_index.json", _SDXL_FILES),
-    "sdxl-refiner": Model("stabilityai/stable-diffusion-xl-refiner-1.0", "sdxl-refiner-random", _SDXL_FULL, _SDXL_TINY, "model_index.json", _SDXL_FILES),
-    "ddpm": Model("google/ddpm-cat-256", "ddpm-random", _DDPM_FULL, _DDPM_TINY, "config.json", _DDPM_FILES),
+    "sdxl-base": Model("stabilityai/stable-diffusion-xl-base-1.0", "sdxl-base", _SDXL_FULL, _SDXL_TINY, "model_index.json", _SDXL_FILES),
+    "sdxl-refiner": Model("stabilityai/stable-diffusion-xl-refiner-1.0", "sdxl-refiner", _SDXL_FULL, _SDXL_TINY, "model_index.json", _SDXL_FILES),
+    "ddpm": Model("google/ddpm-cat-256", "ddpm-random", _DDPM_FULL, _DDPM_RANDOM, "config.json", _DDPM_FILES),
     # Random-weight stand-ins: the same classes and config keys as the real models, scaled down.
     # They exist only locally, so they are the same in both modes.
-    "sdxl-base-random": Model(None, "sdxl-base-random", _SDXL_TINY, _SDXL_TINY, "model_index.json", ()),
-    "sdxl-refiner-random": Model(None, "sdxl-refiner-random", _SDXL_TINY, _SDXL_TINY, "model_index.json", ()),
-    "ddpm-random": Model(None, "ddpm-random", _DDPM_TINY, _DDPM_TINY, "config.json", ()),
+    "sdxl-base-random": Model(None, "sdxl-base-random", _SDXL_RANDOM, _SDXL_RANDOM, "model_index.json", ()),
+    "sdxl-refiner-random": Model(None, "sdxl-refiner-random", _SDXL_RANDOM, _SDXL_RANDOM, "model_index.json", ()),
+    "ddpm-random": Model(None, "ddpm-random", _DDPM_RANDOM, _DDPM_RANDOM, "config.json", ()),
 }
 
 
@@ -131,8 +135,10 @@ def model_path(name: str, mode: str | None = None) -> str:
     """What to pass to `from_pretrained` for `name`: a Hub id in full mode, a local folder in tiny mode.
 
     Names: sdxl-base, sdxl-refiner, ddpm, and the random-weight stand-ins sdxl-base-random,
-    sdxl-refiner-random, ddpm-random (local folders in either mode). Tiny folders are assembled on
-    the first call and reused. (00_setup; every lesson that loads a model)
+    sdxl-refiner-random, ddpm-random (local folders in either mode). In tiny mode sdxl-base and
+    sdxl-refiner are the tiny SDXL trained on coloured shapes (helpers/tiny/train.py); ddpm is the
+    random stand-in until lesson 03's trained checkpoint exists. Tiny folders are assembled on the first call
+    and reused. (00_setup; every lesson that loads a model)
     """
     entry = _entry(name)
     if entry.hub_id is not None and current_mode(mode) == "full":
@@ -152,28 +158,14 @@ def defaults(name: str, mode: str | None = None, **chosen) -> Defaults:
     """
     entry = _entry(name)
     base = entry.full if entry.hub_id is not None and current_mode(mode) == "full" else entry.tiny
-    unknown = set(chosen) - {"height", "width", "num_inference_steps", "prompt"}
+    unknown = set(chosen) - set(Defaults.__dataclass_fields__)
     if unknown:
-        raise ValueError(f"defaults() takes height, width, num_inference_steps and prompt, not {sorted(unknown)}.")
+        raise ValueError(f"defaults() takes {', '.join(Defaults.__dataclass_fields__)}, not {sorted(unknown)}.")
     result = replace(base, **{key: value for key, value in chosen.items() if value is not None})
     check_size(result.height, result.width)
     if isinstance(result.num_inference_steps, bool) or not isinstance(result.num_inference_steps, int) or result.num_inference_steps < 1:
         raise ValueError(f"num_inference_steps must be a whole number >= 1, got {result.num_inference_steps!r}.")
     return result
-
-
-def check_size(height: int, width: int) -> None:
-    """Raise a clear error unless height and width are positive whole multiples of 8. (05_sdxl_base)"""
-    for label, value in (("height", height), ("width", width)):
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ValueError(f"{label} must be a positive whole number of pixels, got {value!r}.")
-        if value % 8:
-            lower, upper = value // 8 * 8, value // 8 * 8 + 8
-            suggestion = f"{lower} or {upper}" if lower else f"{upper}"
-            raise ValueError(
-                f"{label}={value} is not divisible by 8: the VAE shrinks pictures by a power of two and the "
-                f"UNet halves them again, so sizes must be multiples of 8. Try {label}={suggestion}."
-            )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ import warnings
 LIBRARY_INTERNAL = [
     # numpy 2 asks torch tensors for a `copy=` keyword when diffusers' schedulers call np.array on them.
     (r"__array__ implementation doesn't accept a copy keyword", DeprecationWarning, r"diffusers\."),
+    # SDXL pipelines call their own deprecated upcast_vae() when an fp16 VAE has force_upcast (GPU only).
+    (r".*upcast_vae", FutureWarning, r"diffusers\."),
 ]
 
 

@@ -40,12 +40,17 @@ def test_every_notebook_has_one_papermill_parameters_cell(notebook):
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.name)
 def test_notebooks_pass_dtype_to_every_from_pretrained(notebook):
-    for cell in json.loads(notebook.read_text())["cells"]:
-        source = "".join(cell["source"])
-        assert "torch_dtype" not in source, "diffusers 0.42 replaced torch_dtype= with dtype="
-        for call in re.findall(r"\.from_pretrained\((.*?)\)\s*(?:\.|$|\n)", source, flags=re.S):
-            if "Tokenizer" not in call and "Scheduler" not in call:
-                assert "dtype=" in call, f"from_pretrained without dtype=: {call!r}"
+    cells = json.loads(notebook.read_text())["cells"]
+    source = "\n".join("".join(cell["source"]) for cell in cells if cell["cell_type"] == "code")
+    assert "torch_dtype" not in source, "diffusers 0.42 replaced torch_dtype= with dtype="
+    with_dtype = set(re.findall(r"(\w+) = dict\([^)]*\bdtype=", source))  # e.g. weights = dict(dtype=dtype, ...)
+    calls = re.findall(r"(\w+)\.from_pretrained\(((?:[^()]|\([^()]*\))*)\)", source)
+    assert calls or "from_pretrained" not in source
+    for model_class, arguments in calls:
+        if model_class.endswith(("Tokenizer", "Scheduler")):
+            continue  # no weights, no dtype
+        spread = set(re.findall(r"\*\*(\w+)", arguments))
+        assert "dtype=" in arguments or spread & with_dtype, f"{model_class}.from_pretrained({arguments}) without dtype="
 
 
 def test_no_tracked_file_holds_a_token_shaped_string():

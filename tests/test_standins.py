@@ -100,7 +100,7 @@ def test_base_standin_loads_as_an_sdxl_pipeline_with_the_fp16_variant(tiny_cache
     assert pipe.unet.config.addition_embed_type == "text_time"
     assert pipe.config.force_zeros_for_empty_prompt is True
     assert {pipe.unet.dtype, pipe.vae.dtype, pipe.text_encoder.dtype, pipe.text_encoder_2.dtype} == {torch.float32}
-    assert pipe.default_sample_size * pipe.vae_scale_factor == helpers.defaults("sdxl-base", "tiny").height
+    assert pipe.default_sample_size * pipe.vae_scale_factor == helpers.defaults("sdxl-base-random").height
 
 
 def test_base_standin_tokenizers_pad_like_sdxls(tiny_cache):
@@ -197,3 +197,13 @@ def test_a_stale_or_unfinished_folder_is_rebuilt(tmp_path):
 def test_unknown_standin_is_refused(tmp_path):
     with pytest.raises(ValueError, match="Valid stand-ins"):
         ensure_standin("sdxl-turbo-random", tmp_path)
+
+
+def test_missing_trained_weights_say_how_to_get_them_back(tmp_path, monkeypatch):
+    monkeypatch.setattr(standins, "CHECKPOINTS", tmp_path / "nowhere")
+    standins._fingerprint.cache_clear()
+    try:
+        with pytest.raises(FileNotFoundError, match="git checkout -- helpers/tiny/checkpoints.*helpers.tiny.train"):
+            ensure_standin("sdxl-base", tmp_path / "cache")
+    finally:
+        standins._fingerprint.cache_clear()

@@ -8,6 +8,7 @@ The real configs are committed in `configs/`; `TINY_SIZES` lists every value tha
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -15,6 +16,7 @@ import shutil
 from pathlib import Path
 
 CONFIGS = Path(__file__).parent / "configs"
+CHECKPOINTS = Path(__file__).parent / "checkpoints"  # the trained tiny SDXL (helpers/tiny/train.py)
 BUILD_VERSION = 1  # bump when the way folders are built changes, so old caches are rebuilt
 
 # Every key changed from the real config, per stand-in and component. Nothing else differs.
@@ -59,14 +61,18 @@ def real_config(model: str, component: str) -> dict:
     return json.loads(((folder if folder.is_dir() else CONFIGS / model) / name).read_text())
 
 
-def tiny_config(model: str, component: str) -> dict:
-    """The stand-in's config: the real one with only the sizes in TINY_SIZES changed."""
+def shrink(model: str, component: str, sizes: dict) -> dict:
+    """The real config of one component with only the keys in `sizes` changed (and no new keys)."""
     config = real_config(model, component)
-    sizes = TINY_SIZES.get(model, {}).get(component, {})
     unknown = set(sizes) - set(config)
     if unknown:
-        raise KeyError(f"TINY_SIZES[{model!r}][{component!r}] changes keys the real config lacks: {sorted(unknown)}")
+        raise KeyError(f"Sizes for {model} {component} change keys the real config lacks: {sorted(unknown)}")
     return {**config, **sizes}
+
+
+def tiny_config(model: str, component: str) -> dict:
+    """The random stand-in's config: the real one with only the sizes in TINY_SIZES changed."""
+    return shrink(model, component, TINY_SIZES.get(model, {}).get(component, {}))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -99,29 +105,72 @@ def _build_text_encoder(config: dict, folder: Path) -> None:
         logging.enable_progress_bar()
 
 
-def _build_sdxl_base(folder: Path) -> None:
-    from diffusers import AutoencoderKL, EulerDiscreteScheduler, UNet2DConditionModel
+def _write_pipeline_files(folder: Path, model: str) -> None:
+    """What every SDXL folder has besides weights: the scheduler, the model index and, for the base, tokenizers."""
+    from diffusers import EulerDiscreteScheduler
 
     from .clip_tokenizer import PAD_TOKEN, PAD_TOKEN_2, write_tokenizer
 
-    write_tokenizer(folder / "tokenizer", PAD_TOKEN)
-    write_tokenizer(folder / "tokenizer_2", PAD_TOKEN_2)
+    if model == "sdxl-base":
+        write_tokenizer(folder / "tokenizer", PAD_TOKEN)
+        write_tokenizer(folder / "tokenizer_2", PAD_TOKEN_2)
+    EulerDiscreteScheduler.from_config(real_config(model, "scheduler")).save_pretrained(folder / "scheduler")
+    shutil.copy(CONFIGS / model / "model_index.json", folder / "model_index.json")
+
+
+def _build_sdxl_base(folder: Path) -> None:
+    from diffusers import AutoencoderKL, UNet2DConditionModel
+
+    _write_pipeline_files(folder, "sdxl-base")
     _build_text_encoder(tiny_config("sdxl-base", "text_encoder"), folder / "text_encoder")
     _build_text_encoder(tiny_config("sdxl-base", "text_encoder_2"), folder / "text_encoder_2")
     _save_both_precisions(UNet2DConditionModel.from_config(tiny_config("sdxl-base", "unet")), folder / "unet")
     _save_both_precisions(AutoencoderKL.from_config(tiny_config("sdxl-base", "vae")), folder / "vae")
-    EulerDiscreteScheduler.from_config(real_config("sdxl-base", "scheduler")).save_pretrained(folder / "scheduler")
-    shutil.copy(CONFIGS / "sdxl-base" / "model_index.json", folder / "model_index.json")
 
 
 def _build_sdxl_refiner(folder: Path, base_folder: Path) -> None:
-    from diffusers import EulerDiscreteScheduler, UNet2DConditionModel
+    from diffusers import UNet2DConditionModel
 
+    _write_pipeline_files(folder, "sdxl-refiner")
     for component in SHARED_WITH_BASE:
         shutil.copytree(base_folder / component, folder / component)
     _save_both_precisions(UNet2DConditionModel.from_config(tiny_config("sdxl-refiner", "unet")), folder / "unet")
-    EulerDiscreteScheduler.from_config(real_config("sdxl-refiner", "scheduler")).save_pretrained(folder / "scheduler")
-    shutil.copy(CONFIGS / "sdxl-refiner" / "model_index.json", folder / "model_index.json")
+
+
+def _require(folder: Path, how_to_make_it: str) -> None:
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"The trained tiny weights are missing: {folder} does not exist. They are committed in the repository: "
+            f"restore them with `git checkout -- helpers/tiny/checkpoints`, or make them again with {how_to_make_it}."
+        )
+
+
+def _copy_trained(source: Path, destination: Path) -> None:
+    """Copy a committed fp16 component and add the fp32 files the real repositories also have."""
+    from safetensors.torch import load_file, save_file
+
+    _require(source, "`python -m helpers.tiny.train` (see the README)")
+    shutil.copytree(source, destination)
+    for fp16 in destination.glob("*.fp16.safetensors"):
+        weights = {name: tensor.float() for name, tensor in load_file(fp16).items()}
+        save_file(weights, fp16.with_name(fp16.name.replace(".fp16.", ".")), metadata={"format": "pt"})
+
+
+def assemble_trained_base(folder: Path, checkpoints: Path | None = None) -> None:
+    """A complete SDXL base folder from the committed trained weights (helpers/tiny/train.py made them)."""
+    checkpoints = checkpoints or CHECKPOINTS
+    _write_pipeline_files(folder, "sdxl-base")
+    for component in ("text_encoder", "text_encoder_2", "unet", "vae"):
+        _copy_trained(checkpoints / "sdxl-base" / component, folder / component)
+
+
+def assemble_trained_refiner(folder: Path, base_folder: Path, checkpoints: Path | None = None) -> None:
+    """A complete SDXL refiner folder: its own trained UNet, the base's text_encoder_2 and vae."""
+    checkpoints = checkpoints or CHECKPOINTS
+    _write_pipeline_files(folder, "sdxl-refiner")
+    for component in SHARED_WITH_BASE:
+        shutil.copytree(base_folder / component, folder / component)
+    _copy_trained(checkpoints / "sdxl-refiner" / "unet", folder / "unet")
 
 
 def _build_ddpm(folder: Path) -> None:
@@ -136,15 +185,18 @@ def _build_ddpm(folder: Path) -> None:
 # The cache
 
 
+@functools.lru_cache(maxsize=1)
 def _fingerprint() -> str:
-    """Changes whenever the configs, the sizes or the tokenizer files change."""
+    """Changes whenever the configs, the sizes, the tokenizer files or the trained weights change."""
     digest = hashlib.sha256(f"{BUILD_VERSION}{json.dumps(TINY_SIZES, sort_keys=True)}".encode())
-    for path in sorted(CONFIGS.rglob("*.json")) + sorted((Path(__file__).parent / "tokenizer").glob("*")):
+    sources = [CONFIGS.rglob("*.json"), (Path(__file__).parent / "tokenizer").glob("*"), CHECKPOINTS.rglob("*.*")]
+    for path in sorted(path for paths in sources for path in paths if path.name != "loss_log.csv"):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
-STANDINS = ("sdxl-base-random", "sdxl-refiner-random", "ddpm-random")
+# Random-weight stand-ins, and the trained tiny SDXL under the real models' names.
+STANDINS = ("sdxl-base-random", "sdxl-refiner-random", "ddpm-random", "sdxl-base", "sdxl-refiner")
 
 
 def ensure_standin(name: str, cache: Path) -> Path:
@@ -168,8 +220,12 @@ def ensure_standin(name: str, cache: Path) -> Path:
             _build_sdxl_base(staging)
         elif name == "sdxl-refiner-random":
             _build_sdxl_refiner(staging, ensure_standin("sdxl-base-random", cache))
-        else:
+        elif name == "ddpm-random":
             _build_ddpm(staging)
+        elif name == "sdxl-base":
+            assemble_trained_base(staging)
+        else:
+            assemble_trained_refiner(staging, ensure_standin("sdxl-base", cache))
     (staging / ".complete").write_text(fingerprint)
     shutil.rmtree(folder, ignore_errors=True)
     os.replace(staging, folder)

@@ -1,0 +1,104 @@
+"""Clear errors for bad input, before it reaches a pipeline: sizes, prompts, img2img pictures and strengths.
+
+Used by the lessons' forms and checks (05_sdxl_base, 07_img2img_sdedit). Each error says what was wrong
+and what to do; conversions that change a picture say what they did.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from PIL import Image
+
+
+def check_size(height: int, width: int) -> None:
+    """Raise a clear error unless height and width are positive whole multiples of 8. (05_sdxl_base)"""
+    for label, value in (("height", height), ("width", width)):
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ValueError(f"{label} must be a positive whole number of pixels, got {value!r}.")
+        if value % 8:
+            lower, upper = value // 8 * 8, value // 8 * 8 + 8
+            suggestion = f"{lower} or {upper}" if lower else f"{upper}"
+            raise ValueError(
+                f"{label}={value} is not divisible by 8: the VAE shrinks pictures by a power of two and the "
+                f"UNet halves them again, so sizes must be multiples of 8. Try {label}={suggestion}."
+            )
+
+
+def check_prompt(prompt, tokenizer=None) -> str:
+    """Refuse an empty prompt; warn, saying what is lost, when CLIP's 77 tokens cut it. (05_sdxl_base)
+
+    Returns the part that was cut ("" when nothing was). Pass the pipeline's `tokenizer` to check length.
+    """
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise ValueError(
+            f"The prompt is empty ({prompt!r}): describe the picture you want, e.g. 'a red circle'. "
+            "(To generate without text, use guidance_scale=1 with a short neutral prompt.)"
+        )
+    if tokenizer is None:
+        return ""
+    ids = tokenizer(prompt).input_ids
+    limit = tokenizer.model_max_length
+    if len(ids) <= limit:
+        return ""
+    lost = tokenizer.decode(ids[limit - 1 : -1])
+    warnings.warn(
+        f"The prompt has {len(ids)} tokens but CLIP reads only {limit} (start and end included), so this part "
+        f"was cut: {lost!r}. Shorten the prompt or move what matters to the front.",
+        UserWarning,
+        stacklevel=2,
+    )
+    return lost
+
+
+def check_strength(strength, num_inference_steps: int) -> int:
+    """Refuse a strength outside (0, 1] or too small to run a step; return how many steps will run. (07_img2img_sdedit)
+
+    img2img runs `int(num_inference_steps * strength)` steps; at 0 diffusers fails with a cryptic
+    reshape error, so say it plainly instead.
+    """
+    if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not 0 < strength <= 1:
+        raise ValueError(
+            f"strength must be a number in (0, 1], got {strength!r}: it is the share of the schedule to redo "
+            "(0.3 keeps most of the picture, 1.0 ignores it)."
+        )
+    steps = min(int(num_inference_steps * strength), num_inference_steps)
+    if steps == 0:
+        smallest = 1 / num_inference_steps
+        raise ValueError(
+            f"strength={strength} with num_inference_steps={num_inference_steps} runs int({num_inference_steps} x {strength}) = 0 "
+            f"denoising steps, so nothing would happen. Use strength >= {smallest:.3g} or more steps."
+        )
+    return steps
+
+
+def prepare_image(image, multiple: int = 8) -> Image.Image:
+    """An RGB picture whose sides are multiples of `multiple`, ready for img2img. (07_img2img_sdedit)
+
+    diffusers treats a 4-channel input as *latents* and crashes deep inside on greyscale, so: RGBA is
+    composited onto white, greyscale and palette pictures become RGB, and odd sizes are cropped to the
+    nearest multiple of 8 (centred); each change is reported with a UserWarning. Anything else is refused.
+    """
+    if isinstance(image, np.ndarray):
+        image = Image.fromarray(image)
+    if not isinstance(image, Image.Image):
+        raise TypeError(f"Expected a PIL image (or a numpy array), got {type(image).__name__}. Open files with PIL.Image.open(path).")
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        warnings.warn(f"The picture has transparency ({image.mode}): composited onto white to make it RGB.", UserWarning, stacklevel=2)
+        image = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image.convert("RGBA")).convert("RGB")
+    elif image.mode != "RGB":
+        warnings.warn(f"The picture is {image.mode}, not RGB: converted to RGB.", UserWarning, stacklevel=2)
+        image = image.convert("RGB")
+    width, height = image.size
+    if width < multiple or height < multiple:
+        raise ValueError(f"The picture is {width}x{height}: too small, it needs at least {multiple} pixels a side.")
+    new_width, new_height = width // multiple * multiple, height // multiple * multiple
+    if (new_width, new_height) != (width, height):
+        warnings.warn(
+            f"The picture is {width}x{height}; sides must be multiples of {multiple}: cropped to {new_width}x{new_height} (centred).",
+            UserWarning, stacklevel=2,
+        )
+        left, top = (width - new_width) // 2, (height - new_height) // 2
+        image = image.crop((left, top, left + new_width, top + new_height))
+    return image

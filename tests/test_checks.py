@@ -1,0 +1,99 @@
+"""helpers.checks: bad input is refused or converted with a clear message."""
+
+import warnings
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import helpers
+
+
+def test_a_size_not_divisible_by_8_suggests_the_nearest_valid_ones():
+    with pytest.raises(ValueError, match="height=100 is not divisible by 8.*Try height=96 or 104"):
+        helpers.check_size(100, 64)
+
+
+@pytest.mark.parametrize("strength", [0, -0.1, 1.5, "0.5", True, None])
+def test_strength_outside_zero_to_one_is_refused(strength):
+    with pytest.raises(ValueError, match=r"strength must be a number in \(0, 1\]"):
+        helpers.check_strength(strength, 20)
+
+
+def test_a_strength_too_small_to_run_a_step_says_the_smallest_that_works():
+    with pytest.raises(ValueError, match=r"runs int\(20 x 0.04\) = 0 denoising steps.*strength >= 0.05"):
+        helpers.check_strength(0.04, 20)
+
+
+@pytest.mark.parametrize("strength, steps, expected", [(0.3, 20, 6), (1.0, 20, 20), (0.05, 20, 1), (0.5, 3, 1)])
+def test_check_strength_returns_the_steps_that_will_run(strength, steps, expected):
+    assert helpers.check_strength(strength, steps) == expected
+
+
+def test_an_rgb_picture_of_a_good_size_passes_unchanged():
+    image = Image.new("RGB", (32, 48), "red")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert helpers.prepare_image(image) is image
+
+
+def test_rgba_is_composited_onto_white_with_a_warning():
+    image = Image.new("RGBA", (16, 16), (255, 0, 0, 0))  # fully transparent red
+    with pytest.warns(UserWarning, match="transparency"):
+        result = helpers.prepare_image(image)
+    assert result.mode == "RGB" and result.getpixel((0, 0)) == (255, 255, 255)
+
+
+def test_greyscale_becomes_rgb_with_a_warning():
+    with pytest.warns(UserWarning, match="is L, not RGB"):
+        result = helpers.prepare_image(Image.new("L", (16, 16), 128))
+    assert result.mode == "RGB" and result.getpixel((3, 3)) == (128, 128, 128)
+
+
+def test_odd_sizes_are_cropped_to_multiples_of_8_centred():
+    image = Image.new("RGB", (37, 50), "blue")
+    with pytest.warns(UserWarning, match="37x50.*cropped to 32x48"):
+        result = helpers.prepare_image(image)
+    assert result.size == (32, 48)
+
+
+def test_numpy_arrays_are_accepted_and_other_things_refused():
+    assert helpers.prepare_image(np.zeros((16, 16, 3), dtype=np.uint8)).size == (16, 16)
+    with pytest.raises(TypeError, match="Expected a PIL image"):
+        helpers.prepare_image("picture.png")
+
+
+def test_a_picture_smaller_than_8_pixels_is_refused():
+    with pytest.raises(ValueError, match="too small"):
+        helpers.prepare_image(Image.new("RGB", (4, 16)))
+
+
+@pytest.fixture(scope="module")
+def clip_tokenizer(tmp_path_factory):
+    from transformers import CLIPTokenizer
+
+    from helpers.tiny.clip_tokenizer import PAD_TOKEN, write_tokenizer
+
+    folder = tmp_path_factory.mktemp("tokenizer")
+    write_tokenizer(folder, PAD_TOKEN)
+    return CLIPTokenizer.from_pretrained(folder)
+
+
+@pytest.mark.parametrize("prompt", ["", "   ", None])
+def test_an_empty_prompt_is_refused_with_an_example(prompt):
+    with pytest.raises(ValueError, match="The prompt is empty.*a red circle"):
+        helpers.check_prompt(prompt)
+
+
+def test_a_short_prompt_passes_silently(clip_tokenizer):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert helpers.check_prompt("a red circle", clip_tokenizer) == ""
+
+
+def test_a_prompt_longer_than_77_tokens_warns_with_what_was_cut(clip_tokenizer):
+    prompt = "a red circle, " + " ".join(f"word{i}" for i in range(60)) + " the very end"
+    with pytest.warns(UserWarning, match="CLIP reads only 77.*the very end") as record:
+        lost = helpers.check_prompt(prompt, clip_tokenizer)
+    assert lost.endswith("the very end") and "a red circle" not in lost
+    assert len(record) == 1

@@ -1,0 +1,101 @@
+"""helpers.tiny.shapes: the generated world, deterministic, and the readers lessons use to check pictures."""
+
+import numpy as np
+import pytest
+from PIL import ImageFilter
+
+from helpers.tiny import shapes
+
+
+def test_the_world_is_deterministic_by_seed():
+    first = shapes.dataset(20, seed=3, kinds={"plain": 1, "cropped": 1, "low_resolution": 1, "degraded": 1})
+    second = shapes.dataset(20, seed=3, kinds={"plain": 1, "cropped": 1, "low_resolution": 1, "degraded": 1})
+    assert [p.caption for p in first] == [p.caption for p in second]
+    assert all(np.array_equal(np.asarray(a.image), np.asarray(b.image)) for a, b in zip(first, second))
+    assert [p.caption for p in shapes.dataset(20, seed=4)] != [p.caption for p in first]
+
+
+def test_captions_name_the_colour_and_shape_of_six_colours_and_three_shapes():
+    pictures = shapes.dataset(400, seed=0)
+    assert {p.colour for p in pictures} == set(shapes.COLOURS) and len(shapes.COLOURS) >= 6
+    assert {p.shape for p in pictures} == set(shapes.SHAPES) == {"circle", "square", "triangle"}
+    assert all(p.caption == f"a {p.colour} {p.shape}" for p in pictures)
+
+
+def test_plain_pictures_have_a_light_background_and_the_given_size():
+    rng = np.random.default_rng(0)
+    picture = shapes.plain(rng, size=24)
+    pixels = np.asarray(picture.image)
+    assert picture.image.size == (24, 24) and pixels[0, 0].min() >= 200
+    assert picture.original_size == (24, 24) and picture.crops_coords_top_left == (0, 0)
+
+
+def test_low_resolution_pictures_record_their_small_original_size_and_are_blurrier():
+    rng = np.random.default_rng(1)
+    small = [shapes.low_resolution(rng) for _ in range(20)]
+    sharp = [shapes.plain(rng) for _ in range(20)]
+    assert all(p.original_size[0] < 32 and p.image.size == (32, 32) for p in small)
+    assert np.mean([shapes.sharpness(p.image) for p in small]) < np.mean([shapes.sharpness(p.image) for p in sharp])
+
+
+def test_crops_record_the_canvas_and_offset_and_move_the_shape_up_left():
+    rng = np.random.default_rng(2)
+    crops = [shapes.cropped(rng) for _ in range(60)]
+    assert all(p.original_size[0] > 32 and p.image.size == (32, 32) for p in crops)
+    offsets = np.array([sum(p.crops_coords_top_left) for p in crops])
+    centres = np.array([np.nansum(shapes.object_centre(p.image)) for p in crops])
+    assert np.corrcoef(offsets, centres)[0, 1] < -0.5
+
+
+def test_degraded_pictures_score_lower_the_more_they_are_damaged():
+    rng = np.random.default_rng(3)
+    pictures = [shapes.degraded(rng) for _ in range(30)]
+    assert all(2.0 <= p.aesthetic_score < shapes.CLEAN_SCORE for p in pictures)
+    assert shapes.plain(rng).aesthetic_score == shapes.CLEAN_SCORE
+
+
+@pytest.mark.parametrize("kind", ["blur", "jitter", "speckle"])
+def test_each_degradation_changes_the_picture(kind):
+    rng = np.random.default_rng(4)
+    picture = shapes.plain(rng).image
+    assert not np.array_equal(np.asarray(shapes.degrade(picture, rng, 0.8, kind)), np.asarray(picture))
+
+
+def test_unknown_kinds_colours_and_degradations_are_refused():
+    with pytest.raises(ValueError, match="Unknown kinds"):
+        shapes.dataset(2, 0, kinds={"sketchy": 1})
+    with pytest.raises(ValueError, match="Unknown colour or shape"):
+        shapes.draw("pink", "circle", 32, (16, 16), 8)
+    with pytest.raises(ValueError, match="Unknown degradation"):
+        shapes.degrade(shapes.plain(np.random.default_rng(0)).image, np.random.default_rng(0), 0.5, "smudge")
+
+
+def test_to_tensor_gives_the_minus_one_to_one_range():
+    tensor = shapes.to_tensor(shapes.dataset(4, seed=0))
+    assert tuple(tensor.shape) == (4, 3, 32, 32) and tensor.min() >= -1 and tensor.max() <= 1
+
+
+def test_the_readers_recover_colour_and_shape_of_the_world():
+    rng = np.random.default_rng(5)
+    pictures = [shapes.plain(rng) for _ in range(200)]
+    assert np.mean([shapes.object_colour(p.image) == p.colour for p in pictures]) >= 0.98
+    assert np.mean([shapes.object_shape(p.image) == p.shape for p in pictures]) >= 0.93
+
+
+def test_the_readers_find_no_object_on_a_plain_background():
+    from PIL import Image
+
+    empty = Image.new("RGB", (32, 32), (240, 240, 235))
+    assert shapes.object_colour(empty) is None and shapes.object_shape(empty) is None
+    assert np.isnan(shapes.object_centre(empty)).all()
+
+
+def test_parse_caption_finds_the_world_words_in_a_prompt():
+    assert shapes.parse_caption("A Red circle, please") == ("red", "circle")
+    assert shapes.parse_caption("An astronaut riding a green horse") == ("green", None)
+    assert shapes.parse_caption("a cat") == (None, None)
+
+
+def test_sharpness_is_lower_after_a_blur():
+    picture = shapes.plain(np.random.default_rng(6)).image
+    assert shapes.sharpness(picture.filter(ImageFilter.GaussianBlur(2))) < shapes.sharpness(picture)
