@@ -5,11 +5,13 @@ PYTHON ?= python3
 VENV ?= .venv
 TORCH ?=
 BIN := $(VENV)/bin
+# Jupyter refuses to run as root (containers, some cloud machines) unless told it is intended.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
 .PHONY: lab test benchmark setup clean
 
 lab: setup
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/
 
 test: setup
 	$(BIN)/python -m pytest
