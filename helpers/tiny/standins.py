@@ -128,13 +128,19 @@ def _build_sdxl_base(folder: Path) -> None:
     _save_both_precisions(AutoencoderKL.from_config(tiny_config("sdxl-base", "vae")), folder / "vae")
 
 
-def _build_sdxl_refiner(folder: Path, base_folder: Path) -> None:
-    from diffusers import UNet2DConditionModel
-
+def _refiner_folder(folder: Path, base_folder: Path, write_unet) -> None:
+    """A refiner folder: its own UNet (written by `write_unet`), the base's text_encoder_2 and vae."""
     _write_pipeline_files(folder, "sdxl-refiner")
     for component in SHARED_WITH_BASE:
         shutil.copytree(base_folder / component, folder / component)
-    _save_both_precisions(UNet2DConditionModel.from_config(tiny_config("sdxl-refiner", "unet")), folder / "unet")
+    write_unet(folder / "unet")
+
+
+def _build_sdxl_refiner(folder: Path, base_folder: Path) -> None:
+    from diffusers import UNet2DConditionModel
+
+    unet = UNet2DConditionModel.from_config(tiny_config("sdxl-refiner", "unet"))
+    _refiner_folder(folder, base_folder, lambda destination: _save_both_precisions(unet, destination))
 
 
 def _require(folder: Path, how_to_make_it: str) -> None:
@@ -167,10 +173,7 @@ def assemble_trained_base(folder: Path, checkpoints: Path | None = None) -> None
 def assemble_trained_refiner(folder: Path, base_folder: Path, checkpoints: Path | None = None) -> None:
     """A complete SDXL refiner folder: its own trained UNet, the base's text_encoder_2 and vae."""
     checkpoints = checkpoints or CHECKPOINTS
-    _write_pipeline_files(folder, "sdxl-refiner")
-    for component in SHARED_WITH_BASE:
-        shutil.copytree(base_folder / component, folder / component)
-    _copy_trained(checkpoints / "sdxl-refiner" / "unet", folder / "unet")
+    _refiner_folder(folder, base_folder, lambda destination: _copy_trained(checkpoints / "sdxl-refiner" / "unet", destination))
 
 
 def _build_ddpm(folder: Path) -> None:

@@ -24,21 +24,18 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from . import shapes
-from .standins import CONFIGS, shrink
+from .standins import CHECKPOINTS, real_config, shrink
 
-CHECKPOINTS = Path(__file__).parent / "checkpoints"
 SIZE = 32  # pixels; latents are 16x16x4
 
 # Every key changed from the real configs (helpers/tiny/configs). Nothing else differs.
@@ -226,7 +223,7 @@ def _noise_prediction_loss(unet, noise_scheduler, latents, low, high, prompt_emb
 def _euler(model: str):
     from diffusers import EulerDiscreteScheduler
 
-    return EulerDiscreteScheduler.from_config(json.loads((CONFIGS / model / "scheduler" / "scheduler_config.json").read_text()))
+    return EulerDiscreteScheduler.from_config(real_config(model, "scheduler"))
 
 
 def train_refiner(base, pictures, plan: Plan, log: Log, device: str):
