@@ -11,13 +11,13 @@ import os as _os
 from .checks import check_prompt, check_size, check_strength, prepare_image
 from .device import environment_report, flush, generator, in_colab, measure, pick_device, pick_dtype
 from .models import (
-    ModelUnavailableError, current_mode, defaults, mode_reason, model_path, prepare,
+    ModelUnavailableError, current_mode, defaults, mode_reason, model_path, prepare, training_defaults,
 )
 
 __all__ = [
     "ModelUnavailableError", "check_prompt", "check_size", "check_strength", "current_mode", "defaults",
     "environment_report", "flush", "generator", "in_colab", "measure", "mode_reason", "model_path", "pick_device",
-    "pick_dtype", "prepare", "prepare_image",
+    "pick_dtype", "prepare", "prepare_image", "training_defaults",
 ]
 
 if _os.environ.get("SDXL_TUTORIAL_STRICT_WARNINGS"):

@@ -34,7 +34,7 @@ class Defaults:
 @dataclass(frozen=True)
 class Model:
     hub_id: str | None  # None: exists only as a local stand-in
-    standin: str  # the name of the stand-in tiny mode builds (see helpers/tiny/standins.py)
+    standin: str | None  # the stand-in tiny mode builds (helpers/tiny/standins.py); None: full mode only
     full: Defaults
     tiny: Defaults
     check_file: str  # a file every complete copy has; used to see whether the Hub cache holds it
@@ -46,6 +46,7 @@ _SDXL_FULL = Defaults(height=1024, width=1024, num_inference_steps=30, prompt="A
 _SDXL_TINY = Defaults(height=32, width=32, num_inference_steps=20, prompt="a red circle", edit_prompt="a blue square")
 _SDXL_RANDOM = Defaults(height=64, width=64, num_inference_steps=10, prompt="a red circle", edit_prompt="a blue square")
 _DDPM_FULL = Defaults(height=256, width=256, num_inference_steps=1000)
+_DDPM_TINY = Defaults(height=16, width=16, num_inference_steps=1000)  # lesson 03's model, trained on 16x16 shapes
 _DDPM_RANDOM = Defaults(height=32, width=32, num_inference_steps=50)
 _SDXL_FILES = ("*.json", "*.txt", "*.fp16.safetensors")  # configs, tokenizer files, fp16 weights: ~7 GB, not 14
 _DDPM_FILES = ("*.json", "*.safetensors")
@@ -53,7 +54,11 @@ _DDPM_FILES = ("*.json", "*.safetensors")
 CATALOGUE: dict[str, Model] = {
     "sdxl-base": Model("stabilityai/stable-diffusion-xl-base-1.0", "sdxl-base", _SDXL_FULL, _SDXL_TINY, "model_index.json", _SDXL_FILES),
     "sdxl-refiner": Model("stabilityai/stable-diffusion-xl-refiner-1.0", "sdxl-refiner", _SDXL_FULL, _SDXL_TINY, "model_index.json", _SDXL_FILES),
-    "ddpm": Model("google/ddpm-cat-256", "ddpm-random", _DDPM_FULL, _DDPM_RANDOM, "config.json", _DDPM_FILES),
+    "ddpm": Model("google/ddpm-cat-256", "ddpm", _DDPM_FULL, _DDPM_TINY, "config.json", _DDPM_FILES),
+    # Lesson 08's alternative VAEs for SDXL. Tiny mode has no version of them: they exist to fix or speed
+    # up the real VAE (an fp16 overflow, a slow decode) and only make sense on the real model.
+    "sdxl-vae-fp16-fix": Model("madebyollin/sdxl-vae-fp16-fix", None, _SDXL_FULL, _SDXL_TINY, "config.json", _DDPM_FILES),
+    "taesdxl": Model("madebyollin/taesdxl", None, _SDXL_FULL, _SDXL_TINY, "config.json", _DDPM_FILES),
     # Random-weight stand-ins: the same classes and config keys as the real models, scaled down.
     # They exist only locally, so they are the same in both modes.
     "sdxl-base-random": Model(None, "sdxl-base-random", _SDXL_RANDOM, _SDXL_RANDOM, "model_index.json", ()),
@@ -134,16 +139,22 @@ def cache_dir() -> Path:
 def model_path(name: str, mode: str | None = None) -> str:
     """What to pass to `from_pretrained` for `name`: a Hub id in full mode, a local folder in tiny mode.
 
-    Names: sdxl-base, sdxl-refiner, ddpm, and the random-weight stand-ins sdxl-base-random,
+    Names: sdxl-base, sdxl-refiner, ddpm, sdxl-vae-fp16-fix and taesdxl (full mode only: tiny mode raises
+    ModelUnavailableError), and the random-weight stand-ins sdxl-base-random,
     sdxl-refiner-random, ddpm-random (local folders in either mode). In tiny mode sdxl-base and
     sdxl-refiner are the tiny SDXL trained on coloured shapes (helpers/tiny/train.py); ddpm is the
-    random stand-in until lesson 03's trained checkpoint exists. Tiny folders are assembled on the first call
-    and reused. (00_setup; every lesson that loads a model)
+    model lesson 03 trains on coloured shapes (its committed run, helpers/tiny/checkpoints/ddpm). Tiny
+    folders are assembled on the first call and reused. (00_setup; every lesson that loads a model)
     """
     entry = _entry(name)
     if entry.hub_id is not None and current_mode(mode) == "full":
         _check_hub_reachable(name, entry)
         return entry.hub_id
+    if entry.standin is None:
+        raise ModelUnavailableError(
+            f"{name!r} ({entry.hub_id}) has no tiny version: it only exists for the real SDXL, in full mode "
+            f"(a GPU and the Hugging Face Hub). In tiny mode, skip what needs it."
+        )
     from .tiny.standins import ensure_standin
 
     return str(ensure_standin(entry.standin, cache_dir()))
@@ -165,6 +176,47 @@ def defaults(name: str, mode: str | None = None, **chosen) -> Defaults:
     check_size(result.height, result.width)
     if isinstance(result.num_inference_steps, bool) or not isinstance(result.num_inference_steps, int) or result.num_inference_steps < 1:
         raise ValueError(f"num_inference_steps must be a whole number >= 1, got {result.num_inference_steps!r}.")
+    return result
+
+
+@dataclass(frozen=True)
+class TrainingDefaults:
+    """Lesson 03's training run: the picture size, the UNet's width and how long to train."""
+
+    image_size: int  # pixels; a multiple of 4 (the UNet halves it twice)
+    base_channels: int  # the first level's channels (the others have twice as many); a multiple of 32
+    batch_size: int
+    train_steps: int
+    learning_rate: float
+    pictures: int  # how many training pictures to generate
+
+
+# Tiny: recognisable shapes after about 2 minutes on 2 CPU cores (about 0.16 s a step, 1.06M parameters).
+# Full: a GPU trains a 4x bigger model on 32x32 pictures in a few minutes.
+_TRAINING = {"tiny": TrainingDefaults(16, 32, 32, 600, 4e-3, 4000), "full": TrainingDefaults(32, 64, 64, 6000, 2e-3, 20000)}
+
+
+def training_defaults(mode: str | None = None, **chosen) -> TrainingDefaults:
+    """Lesson 03's training settings for this mode, with the lesson's parameters on top (`None`: the default).
+
+    (03_train_a_tiny_diffusion_model)
+    """
+    unknown = set(chosen) - set(TrainingDefaults.__dataclass_fields__)
+    if unknown:
+        raise ValueError(f"training_defaults() takes {', '.join(TrainingDefaults.__dataclass_fields__)}, not {sorted(unknown)}.")
+    result = replace(_TRAINING[current_mode(mode)], **{key: value for key, value in chosen.items() if value is not None})
+    for key in ("image_size", "base_channels", "batch_size", "train_steps", "pictures"):
+        value = getattr(result, key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{key} must be a whole number >= 1, got {value!r}.")
+    if result.image_size % 4:
+        raise ValueError(f"image_size must be a multiple of 4 (the UNet halves the picture twice), got {result.image_size}; "
+                         f"try {max(4, round(result.image_size / 4) * 4)}.")
+    if result.base_channels % 32:
+        raise ValueError(f"base_channels must be a multiple of 32 (the UNet normalises channels in 32 groups), "
+                         f"got {result.base_channels}; try {max(32, round(result.base_channels / 32) * 32)}.")
+    if not 0 < result.learning_rate < 1:
+        raise ValueError(f"learning_rate must be between 0 and 1 (e.g. 4e-3), got {result.learning_rate!r}.")
     return result
 
 

@@ -1,6 +1,7 @@
 """helpers.models: the mode, the catalogue, defaults, and the full-mode offline message."""
 
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -119,8 +120,18 @@ def test_tiny_mode_sdxl_names_are_the_trained_models(tiny_cache):
         assert path.endswith(name) and path != helpers.model_path(f"{name}-random", "tiny")
 
 
-def test_tiny_mode_ddpm_is_the_random_standin_until_lesson_03_lands(tiny_cache):
-    assert helpers.model_path("ddpm", "tiny") == helpers.model_path("ddpm-random", "tiny")
+def test_tiny_mode_ddpm_is_lesson_03s_committed_model(tiny_cache):
+    path = Path(helpers.model_path("ddpm", "tiny"))
+    assert path.name == "ddpm" and path != Path(helpers.model_path("ddpm-random", "tiny"))
+    committed = Path(models.__file__).parent / "tiny" / "checkpoints" / "ddpm"
+    for name in ("config.json", "scheduler_config.json", "diffusion_pytorch_model.safetensors"):
+        assert (path / name).read_bytes() == (committed / name).read_bytes()
+
+
+def test_full_mode_only_models_say_so_in_tiny_mode(tiny_cache):
+    for name in ("sdxl-vae-fp16-fix", "taesdxl"):
+        with pytest.raises(helpers.ModelUnavailableError, match=f"'{name}'.*has no tiny version.*full mode"):
+            helpers.model_path(name, "tiny")
 
 
 def test_tiny_mode_paths_are_absolute_under_the_cache_variable(tiny_cache):
@@ -176,4 +187,31 @@ def test_prepare_in_tiny_mode_builds_without_the_network(tiny_cache, monkeypatch
     monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda *a, **k: pytest.fail("no download in tiny mode"))
     with warnings.catch_warnings():
         path = helpers.prepare("ddpm", "tiny")
-    assert (tiny_cache / "ddpm-random" / "config.json").is_file() and path.endswith("ddpm-random")
+    assert (tiny_cache / "ddpm" / "config.json").is_file() and path.endswith("ddpm")
+
+
+# --- Lesson 03's training settings ---
+
+
+def test_training_defaults_follow_the_mode(on_gpu):
+    tiny, full = helpers.training_defaults("tiny"), helpers.training_defaults("full")
+    assert (tiny.image_size, tiny.base_channels, tiny.batch_size, tiny.train_steps) == (16, 32, 32, 600)
+    assert full.image_size > tiny.image_size and full.base_channels > tiny.base_channels and full.train_steps > tiny.train_steps
+
+
+def test_training_defaults_keep_a_lessons_choices_and_fill_the_nones():
+    chosen = helpers.training_defaults("tiny", train_steps=50, batch_size=None, image_size=24, learning_rate=1e-3)
+    assert (chosen.train_steps, chosen.batch_size, chosen.image_size, chosen.learning_rate) == (50, 32, 24, 1e-3)
+
+
+@pytest.mark.parametrize("chosen, message", [
+    ({"image_size": 18}, "image_size must be a multiple of 4.*try 16"),
+    ({"base_channels": 48}, "base_channels must be a multiple of 32.*try 64"),
+    ({"train_steps": 0}, "train_steps must be a whole number"),
+    ({"batch_size": 2.5}, "batch_size must be a whole number"),
+    ({"learning_rate": 4}, "learning_rate must be between 0 and 1"),
+    ({"epochs": 3}, "not \\['epochs'\\]"),
+])
+def test_training_defaults_reject_bad_settings_with_the_fix(chosen, message):
+    with pytest.raises(ValueError, match=message):
+        helpers.training_defaults("tiny", **chosen)

@@ -164,7 +164,7 @@ def test_ddpm_standin_keeps_the_flat_layout_of_ddpm_cat_256(tiny_cache):
     path = helpers.model_path("ddpm-random", "tiny")
     unet = UNet2DModel.from_pretrained(path, use_safetensors=True, dtype=torch.float32)
     scheduler = DDPMScheduler.from_pretrained(path)
-    assert unet.config.in_channels == 3 and unet.config.sample_size == helpers.defaults("ddpm", "tiny").height
+    assert unet.config.in_channels == 3 and unet.config.sample_size == helpers.defaults("ddpm-random", "tiny").height
     assert scheduler.config.beta_schedule == "linear" and scheduler.config.clip_sample is True
     noise = torch.randn(1, 3, 32, 32, generator=helpers.generator(0))
     assert unet(noise, 10).sample.shape == noise.shape

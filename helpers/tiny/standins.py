@@ -16,7 +16,7 @@ import shutil
 from pathlib import Path
 
 CONFIGS = Path(__file__).parent / "configs"
-CHECKPOINTS = Path(__file__).parent / "checkpoints"  # the trained tiny SDXL (helpers/tiny/train.py)
+CHECKPOINTS = Path(__file__).parent / "checkpoints"  # the trained tiny SDXL (helpers/tiny/train.py) and lesson 03's ddpm
 BUILD_VERSION = 1  # bump when the way folders are built changes, so old caches are rebuilt
 
 # Every key changed from the real config, per stand-in and component. Nothing else differs.
@@ -184,6 +184,13 @@ def _build_ddpm(folder: Path) -> None:
     DDPMScheduler.from_config(real_config("ddpm", "scheduler")).save_pretrained(folder)
 
 
+def assemble_trained_ddpm(folder: Path, checkpoints: Path | None = None) -> None:
+    """Lesson 03's committed model, in the flat layout of google/ddpm-cat-256 (config, weights, scheduler config)."""
+    source = (checkpoints or CHECKPOINTS) / "ddpm"
+    _require(source, "lesson 03 run with papermill (the command is in the README)")
+    shutil.copytree(source, folder, dirs_exist_ok=True)
+
+
 # ---------------------------------------------------------------------------------------------
 # The cache
 
@@ -199,7 +206,7 @@ def _fingerprint() -> str:
 
 
 # Random-weight stand-ins, and the trained tiny SDXL under the real models' names.
-STANDINS = ("sdxl-base-random", "sdxl-refiner-random", "ddpm-random", "sdxl-base", "sdxl-refiner")
+STANDINS = ("sdxl-base-random", "sdxl-refiner-random", "ddpm-random", "sdxl-base", "sdxl-refiner", "ddpm")
 
 
 def ensure_standin(name: str, cache: Path) -> Path:
@@ -227,6 +234,8 @@ def ensure_standin(name: str, cache: Path) -> Path:
             _build_ddpm(staging)
         elif name == "sdxl-base":
             assemble_trained_base(staging)
+        elif name == "ddpm":
+            assemble_trained_ddpm(staging)
         else:
             assemble_trained_refiner(staging, ensure_standin("sdxl-base", cache))
     (staging / ".complete").write_text(fingerprint)
