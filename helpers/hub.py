@@ -1,6 +1,6 @@
 """The Hugging Face token: finding it without ever showing it.
 
-(The hosted-inference calls of 09_hosted_inference will live here too.)
+(The hosted-inference calls of 09_hosted_inference, which use it, are in `helpers.hosted`.)
 """
 
 import os

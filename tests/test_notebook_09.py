@@ -1,0 +1,35 @@
+"""Lesson 09 run against a text-to-image server that this test starts (the `base_url` parameter).
+
+The server runs the tiny SDXL behind the same protocol the hosted API speaks and requires a token, which
+the lesson must read from HF_TOKEN (never from its code) and send.
+"""
+
+import json
+from pathlib import Path
+
+import papermill
+import torch
+from diffusers import StableDiffusionXLPipeline
+
+import helpers
+from helpers.hosted import LocalTextToImageServer, pipeline_generator
+
+NOTEBOOK = Path(__file__).parents[1] / "notebooks" / "09_hosted_inference.ipynb"
+CREDENTIAL = "test-run-credential"
+
+
+def test_lesson_09_talks_to_a_server_given_as_base_url(tmp_path, monkeypatch):
+    pipe = StableDiffusionXLPipeline.from_pretrained(helpers.model_path("sdxl-base", "tiny"), dtype=torch.float32,
+                                                     variant="fp16", use_safetensors=True)
+    pipe.set_progress_bar_config(disable=True)
+    monkeypatch.setenv("HF_TOKEN", CREDENTIAL)
+    with LocalTextToImageServer(pipeline_generator(pipe), token=CREDENTIAL) as server:
+        papermill.execute_notebook(str(NOTEBOOK), str(tmp_path / "run.ipynb"), kernel_name="python3", progress_bar=False,
+                                   parameters={"mode": "tiny", "base_url": server.url, "output_dir": str(tmp_path / "out"), "seed": 2},
+                                   cwd=str(NOTEBOOK.parent))
+    prompt = helpers.defaults("sdxl-base", "tiny").prompt
+    assert [request["inputs"] for request in server.requests] == [prompt, prompt]  # section 3 and the form's fallback
+    assert server.requests[0]["parameters"]["seed"] == 2
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["a-red-circle-2.png", "a-red-circle-3.png"]
+    outputs = json.dumps(json.loads((tmp_path / "run.ipynb").read_text())["cells"])
+    assert CREDENTIAL not in outputs, "the token must never appear in the notebook's outputs"
