@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import sys
 import threading
 import time
 import unicodedata
@@ -153,6 +154,17 @@ def safe_filename(prompt: str, *, seed: int | None = None, suffix: str = ".png",
 # A local server that speaks the text-to-image protocol
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False  # stop() must not wait for a slow request the client has given up on
+
+    def handle_error(self, request, client_address):
+        # A client that timed out has closed the connection before the answer: expected, not an error.
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
+
+
 class LocalTextToImageServer:
     """A text-to-image HTTP server on 127.0.0.1, backed by `generate(prompt, **parameters) -> PIL image`.
 
@@ -166,7 +178,7 @@ class LocalTextToImageServer:
         self.generate, self.token, self.script = generate, token, list(script)
         self.requests: list[dict] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property

@@ -168,3 +168,15 @@ def test_a_server_that_is_not_there_is_named(monkeypatch):
         url = gone.url
     with pytest.raises(HostedInferenceError, match="could not be reached.*check the network"):
         text_to_image(InferenceClient(model=url, timeout=2), "a red circle", retries=0)
+
+
+def test_a_client_that_gave_up_leaves_no_traceback_behind(capfd):
+    def slow(prompt, **parameters):
+        time.sleep(0.5)
+        return red(prompt, **parameters)
+
+    with LocalTextToImageServer(slow) as server:
+        with pytest.raises(HostedInferenceError):
+            text_to_image(InferenceClient(model=server.url, timeout=0.1), "a red circle", retries=0)
+        time.sleep(0.8)  # the server finishes and writes to a closed connection
+    assert "Traceback" not in capfd.readouterr().err
