@@ -14,6 +14,8 @@ LIBRARY_INTERNAL = [
     (r"__array__ implementation doesn't accept a copy keyword", DeprecationWarning, r"diffusers\."),
     # SDXL pipelines call their own deprecated upcast_vae() when an fp16 VAE has force_upcast (GPU only).
     (r".*upcast_vae", FutureWarning, r"diffusers\."),
+    # torch.compile's inductor backend still calls torch.jit.script_method itself (torch 2.13, lesson 08).
+    (r"`torch.jit.script_method` is deprecated", DeprecationWarning, r""),
 ]
 
 
