@@ -177,6 +177,18 @@ def _version(package: str) -> str:
         return "not installed"
 
 
+def free_accelerator_memory(device: str) -> int | None:
+    """Free bytes on the accelerator, None on a CPU. (08_speed_and_memory)
+
+    CUDA: what the driver reports free; MPS: the recommended working set minus what is allocated.
+    """
+    if device == "cuda" and torch.cuda.is_available():
+        return torch.cuda.mem_get_info()[0]
+    if device == "mps" and torch.backends.mps.is_available():
+        return int(torch.mps.recommended_max_memory()) - int(torch.mps.current_allocated_memory())
+    return None
+
+
 def _accelerator_description(device: str) -> str:
     if device == "cuda":
         props = torch.cuda.get_device_properties(0)

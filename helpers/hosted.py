@@ -121,8 +121,8 @@ def text_to_image(client, prompt: str, *, retries: int = 4, backoff: float = 2.0
                 raise HostedInferenceError(
                     f"{target} answered {status}: {body or error}. Check the model id and the parameters."
                 ) from error
-            problem = f"{status}, {RETRIED_STATUSES[status]}"
-            wait = _wait_hint(body) if _wait_hint(body) is not None else backoff * 2**attempt
+            problem, hint = f"{status}, {RETRIED_STATUSES[status]}", _wait_hint(body)
+            wait = hint if hint is not None else backoff * 2**attempt
             if attempt == retries:
                 raise HostedInferenceError(
                     f"{target} still answered {problem} after {retries + 1} tries. Wait a minute and run the cell again."
@@ -137,7 +137,6 @@ def text_to_image(client, prompt: str, *, retries: int = 4, backoff: float = 2.0
         wait = min(wait, max_wait)
         log(f"{target}: {problem}; waiting {wait:.2f} s before try {attempt + 2} of {retries + 1}")
         sleep(wait)
-    raise AssertionError("unreachable")
 
 
 def safe_filename(prompt: str, *, seed: int | None = None, suffix: str = ".png", max_length: int = 48) -> str:
@@ -250,13 +249,13 @@ class LocalTextToImageServer:
         return Handler
 
 
-def pipeline_generator(pipe, *, device: str = "cpu"):
+def pipeline_generator(pipe):
     """`generate(prompt, **parameters)` for LocalTextToImageServer, running a diffusers text-to-image pipeline.
 
     Takes the parameters the hosted API takes (negative_prompt, height, width, num_inference_steps,
     guidance_scale, seed); refuses any other with a clear 400.
     """
-    import torch
+    from .device import generator as seeded
 
     known = {"negative_prompt", "height", "width", "num_inference_steps", "guidance_scale", "seed"}
 
@@ -265,8 +264,7 @@ def pipeline_generator(pipe, *, device: str = "cpu"):
         if unknown:
             raise ValueError(f"Unsupported parameters {sorted(unknown)}; this server takes {sorted(known)}.")
         seed = parameters.pop("seed", None)
-        generator = torch.Generator("cpu").manual_seed(int(seed)) if seed is not None else None
-        return pipe(prompt, generator=generator, **parameters).images[0]
+        return pipe(prompt, generator=seeded(seed) if seed is not None else None, **parameters).images[0]
 
     return generate
 

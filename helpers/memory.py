@@ -43,17 +43,6 @@ def _gib(parameters: int, bytes_per_parameter: int = 2) -> float:
     return parameters * bytes_per_parameter / GIB
 
 
-def free_accelerator_memory(device: str) -> int | None:
-    """Free bytes on the accelerator (CUDA: what the driver reports free; MPS: the recommended working set)."""
-    import torch
-
-    if device == "cuda" and torch.cuda.is_available():
-        return torch.cuda.mem_get_info()[0]
-    if device == "mps" and torch.backends.mps.is_available():
-        return int(torch.mps.recommended_max_memory()) - int(torch.mps.current_allocated_memory())
-    return None
-
-
 def recommend_memory_plan(device: str | None = None, free_bytes: int | None = None, refiner: bool = True) -> MemoryPlan:
     """The memory plan for SDXL base (and the refiner) in fp16 on this machine, from its free memory.
 
@@ -61,7 +50,7 @@ def recommend_memory_plan(device: str | None = None, free_bytes: int | None = No
     refiner); sequential CPU offload + VAE tiling (e.g. 8 GB); tiny mode (a CPU, or too little memory).
     Pass `free_bytes` to ask about another machine.
     """
-    from .device import pick_device
+    from .device import free_accelerator_memory, pick_device
 
     device = device or pick_device()
     if free_bytes is None:

@@ -49,16 +49,16 @@ _DDPM_FULL = Defaults(height=256, width=256, num_inference_steps=1000)
 _DDPM_TINY = Defaults(height=16, width=16, num_inference_steps=1000)  # lesson 03's model, trained on 16x16 shapes
 _DDPM_RANDOM = Defaults(height=32, width=32, num_inference_steps=50)
 _SDXL_FILES = ("*.json", "*.txt", "*.fp16.safetensors")  # configs, tokenizer files, fp16 weights: ~7 GB, not 14
-_DDPM_FILES = ("*.json", "*.safetensors")
+_SINGLE_MODEL_FILES = ("*.json", "*.safetensors")  # one model in a flat folder: ddpm-cat-256, the VAEs
 
 CATALOGUE: dict[str, Model] = {
     "sdxl-base": Model("stabilityai/stable-diffusion-xl-base-1.0", "sdxl-base", _SDXL_FULL, _SDXL_TINY, "model_index.json", _SDXL_FILES),
     "sdxl-refiner": Model("stabilityai/stable-diffusion-xl-refiner-1.0", "sdxl-refiner", _SDXL_FULL, _SDXL_TINY, "model_index.json", _SDXL_FILES),
-    "ddpm": Model("google/ddpm-cat-256", "ddpm", _DDPM_FULL, _DDPM_TINY, "config.json", _DDPM_FILES),
+    "ddpm": Model("google/ddpm-cat-256", "ddpm", _DDPM_FULL, _DDPM_TINY, "config.json", _SINGLE_MODEL_FILES),
     # Lesson 08's alternative VAEs for SDXL. Tiny mode has no version of them: they exist to fix or speed
     # up the real VAE (an fp16 overflow, a slow decode) and only make sense on the real model.
-    "sdxl-vae-fp16-fix": Model("madebyollin/sdxl-vae-fp16-fix", None, _SDXL_FULL, _SDXL_TINY, "config.json", _DDPM_FILES),
-    "taesdxl": Model("madebyollin/taesdxl", None, _SDXL_FULL, _SDXL_TINY, "config.json", _DDPM_FILES),
+    "sdxl-vae-fp16-fix": Model("madebyollin/sdxl-vae-fp16-fix", None, _SDXL_FULL, _SDXL_TINY, "config.json", _SINGLE_MODEL_FILES),
+    "taesdxl": Model("madebyollin/taesdxl", None, _SDXL_FULL, _SDXL_TINY, "config.json", _SINGLE_MODEL_FILES),
     # Random-weight stand-ins: the same classes and config keys as the real models, scaled down.
     # They exist only locally, so they are the same in both modes.
     "sdxl-base-random": Model(None, "sdxl-base-random", _SDXL_RANDOM, _SDXL_RANDOM, "model_index.json", ()),
@@ -169,14 +169,24 @@ def defaults(name: str, mode: str | None = None, **chosen) -> Defaults:
     """
     entry = _entry(name)
     base = entry.full if entry.hub_id is not None and current_mode(mode) == "full" else entry.tiny
-    unknown = set(chosen) - set(Defaults.__dataclass_fields__)
-    if unknown:
-        raise ValueError(f"defaults() takes {', '.join(Defaults.__dataclass_fields__)}, not {sorted(unknown)}.")
-    result = replace(base, **{key: value for key, value in chosen.items() if value is not None})
+    result = _with_choices("defaults", base, chosen)
     check_size(result.height, result.width)
-    if isinstance(result.num_inference_steps, bool) or not isinstance(result.num_inference_steps, int) or result.num_inference_steps < 1:
-        raise ValueError(f"num_inference_steps must be a whole number >= 1, got {result.num_inference_steps!r}.")
+    _check_whole_number("num_inference_steps", result.num_inference_steps)
     return result
+
+
+def _with_choices(function: str, base, chosen: dict):
+    """`base` (a dataclass) with a lesson's non-None choices on top; unknown names are an error."""
+    fields = base.__dataclass_fields__
+    unknown = set(chosen) - set(fields)
+    if unknown:
+        raise ValueError(f"{function}() takes {', '.join(fields)}, not {sorted(unknown)}.")
+    return replace(base, **{key: value for key, value in chosen.items() if value is not None})
+
+
+def _check_whole_number(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a whole number >= 1, got {value!r}.")
 
 
 @dataclass(frozen=True)
@@ -201,14 +211,9 @@ def training_defaults(mode: str | None = None, **chosen) -> TrainingDefaults:
 
     (03_train_a_tiny_diffusion_model)
     """
-    unknown = set(chosen) - set(TrainingDefaults.__dataclass_fields__)
-    if unknown:
-        raise ValueError(f"training_defaults() takes {', '.join(TrainingDefaults.__dataclass_fields__)}, not {sorted(unknown)}.")
-    result = replace(_TRAINING[current_mode(mode)], **{key: value for key, value in chosen.items() if value is not None})
+    result = _with_choices("training_defaults", _TRAINING[current_mode(mode)], chosen)
     for key in ("image_size", "base_channels", "batch_size", "train_steps", "pictures"):
-        value = getattr(result, key)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{key} must be a whole number >= 1, got {value!r}.")
+        _check_whole_number(key, getattr(result, key))
     if result.image_size % 4:
         raise ValueError(f"image_size must be a multiple of 4 (the UNet halves the picture twice), got {result.image_size}; "
                          f"try {max(4, round(result.image_size / 4) * 4)}.")

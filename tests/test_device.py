@@ -92,3 +92,11 @@ def test_environment_report_names_versions_device_and_mode(capsys, monkeypatch):
 def test_environment_report_says_cpu_only_without_a_gpu(monkeypatch):
     monkeypatch.setattr(device_module, "pick_device", lambda: "cpu")
     assert environment_report(print_it=False)["accelerator"].startswith("CPU only")
+
+
+def test_free_accelerator_memory_is_none_without_an_accelerator():
+    from helpers.device import free_accelerator_memory
+
+    assert free_accelerator_memory("cpu") is None
+    if not torch.cuda.is_available():
+        assert free_accelerator_memory("cuda") is None

@@ -180,3 +180,20 @@ def test_a_client_that_gave_up_leaves_no_traceback_behind(capfd):
             text_to_image(InferenceClient(model=server.url, timeout=0.1), "a red circle", retries=0)
         time.sleep(0.8)  # the server finishes and writes to a closed connection
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_pipeline_generator_seeds_the_pipeline_like_the_lessons_do():
+    seen = {}
+
+    class Pipe:
+        def __call__(self, prompt, generator=None, **parameters):
+            seen.update(generator=generator, **parameters)
+            return type("Output", (), {"images": [red(prompt)]})()
+
+    generate = pipeline_generator(Pipe())
+    generate("a red circle", seed=3, height=16)
+    assert seen["generator"].initial_seed() == 3 and seen["height"] == 16
+    generate("a red circle")
+    assert seen["generator"] is None
+    with pytest.raises(ValueError, match="seed must be a whole number >= 0"):
+        generate("a red circle", seed=-1)
