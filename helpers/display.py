@@ -175,7 +175,7 @@ def image_grid(images, rows=None, cols=None, titles=None, padding=4, background=
 def show(images, titles=None, suptitle=None, cols=None, scale=3.0):
     """Show one or more images in a matplotlib figure, with titles and no axes; returns the figure.
 
-    Accepts what `image_grid` accepts. `scale` is the size of each image in inches.
+    Accepts what `image_grid` accepts. `scale` is the width of each image in inches.
     In a notebook, end the line with `;` (or assign the result) so the figure is not drawn twice.
     Introduced in 00_setup.
     """
@@ -185,7 +185,10 @@ def show(images, titles=None, suptitle=None, cols=None, scale=3.0):
     if titles is not None and len(titles) != len(images):
         raise ValueError(f"Got {len(titles)} titles for {len(images)} images: give one title per image.")
     rows, cols = _grid_shape(len(images), None, cols)
-    figure, axes = plt.subplots(rows, cols, figsize=(cols * scale, rows * scale), squeeze=False)
+    # Each cell is `scale` inches wide and as tall as its tallest image needs, so strips are not padded
+    # into squares; titles get a little room of their own.
+    height = scale * max(image.height / image.width for image in images) + (0.4 if titles or suptitle else 0.0)
+    figure, axes = plt.subplots(rows, cols, figsize=(cols * scale, rows * height), squeeze=False)
     for index, ax in enumerate(axes.flat):
         ax.axis("off")
         if index < len(images):

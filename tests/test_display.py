@@ -468,3 +468,13 @@ def test_display_imports_neither_diffusers_nor_transformers():
     imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
     assert "torch" in imported, "the import scan found nothing: it is not reading display.py"
     assert not {name.split(".")[0] for name in imported} & {"diffusers", "transformers"}
+
+
+def test_show_sizes_cells_to_the_images_so_strips_are_not_padded_into_squares():
+    from PIL import Image
+
+    strip = Image.new("RGB", (256, 32))
+    width, height = show([strip, strip], cols=1, scale=4).get_size_inches()
+    assert width == 4 and height == pytest.approx(2 * 4 * 32 / 256)
+    width, height = show([Image.new("RGB", (32, 32))], titles=["square"], scale=3).get_size_inches()
+    assert (width, height) == pytest.approx((3, 3.4))
