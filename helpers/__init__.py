@@ -9,15 +9,17 @@ token), `tiny` (the offline models).
 import os as _os
 
 from .checks import check_prompt, check_size, check_strength, prepare_image
-from .device import environment_report, flush, generator, in_colab, measure, pick_device, pick_dtype
+from .device import (
+    environment_report, expect_trained, flush, generator, in_colab, measure, pick_device, pick_dtype, rehearsal,
+)
 from .models import (
     ModelUnavailableError, current_mode, defaults, mode_reason, model_path, prepare, training_defaults,
 )
 
 __all__ = [
     "ModelUnavailableError", "check_prompt", "check_size", "check_strength", "current_mode", "defaults",
-    "environment_report", "flush", "generator", "in_colab", "measure", "mode_reason", "model_path", "pick_device",
-    "pick_dtype", "prepare", "prepare_image", "training_defaults",
+    "environment_report", "expect_trained", "flush", "generator", "in_colab", "measure", "mode_reason", "model_path", "pick_device",
+    "pick_dtype", "prepare", "prepare_image", "rehearsal", "training_defaults",
 ]
 
 if _os.environ.get("SDXL_TUTORIAL_STRICT_WARNINGS"):
@@ -25,3 +27,9 @@ if _os.environ.get("SDXL_TUTORIAL_STRICT_WARNINGS"):
     from .warnings_policy import make_deprecations_errors as _make_deprecations_errors
 
     _make_deprecations_errors()
+
+if _os.environ.get("SDXL_TUTORIAL_MACHINE"):
+    # A declared machine (the rehearsal's free Colab T4): on a bigger CUDA GPU, use no more than it has.
+    from .memory import cap_gpu_to_declared_machine as _cap
+
+    _cap()

@@ -42,6 +42,8 @@ def pick_dtype(device: str | torch.device | None = None, dtype: str | torch.dtyp
     """
     device = torch.device(device or pick_device()).type
     if dtype is None:
+        if device == "cpu" and rehearsal():
+            return torch.bfloat16  # the real-size rehearsal: the bytes per weight of the fp16 a GPU would use
         return torch.float16 if device in ("cuda", "mps") else torch.float32
     if isinstance(dtype, str):
         if dtype.lower() not in _DTYPE_NAMES:
@@ -56,6 +58,28 @@ def pick_dtype(device: str | torch.device | None = None, dtype: str | torch.dtyp
             "(pick_dtype('cpu') gives it), or run on a GPU for fp16."
         )
     return dtype
+
+
+REHEARSAL_VARIABLE = "SDXL_TUTORIAL_REHEARSAL"
+
+
+def rehearsal() -> bool:
+    """True in the real-size rehearsal (`make rehearse`): full mode on random weights at the real size.
+
+    Lessons then skip only their checks of what a *trained* model draws (`expect_trained`), saying so.
+    """
+    return os.environ.get(REHEARSAL_VARIABLE, "").strip() not in ("", "0")
+
+
+def expect_trained(condition, claim: str) -> None:
+    """Assert `claim` about what a trained model draws; the rehearsal's random weights skip it, saying so.
+
+    (every lesson that checks what its pictures show)
+    """
+    if rehearsal():
+        print(f"rehearsal (random weights): not checked: {claim}")
+    elif not condition:
+        raise AssertionError(claim)
 
 
 def generator(seed: int) -> torch.Generator:

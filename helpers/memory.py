@@ -1,87 +1,375 @@
-"""How to fit SDXL in the memory you have: a plan from the free accelerator memory, with the arithmetic shown.
+"""Will it fit? Memory plans for the GPU *and* the host RAM, from parameter counts, before anything loads.
 
-The figures are the parameter counts of the real checkpoints (see ../shared/SDXL-FACTS.md and the
-meta-device test in tests/test_standins.py), times the bytes per parameter, plus the working memory a
-1024x1024 picture needs (activations with classifier-free guidance, and the VAE decoding in fp32): a
-published measurement puts fp16 SDXL base at 10.47 GiB peak, 6.46 GiB of it weights.
-(08_speed_and_memory)
+On a free Colab T4 the host RAM (12.7 GiB), not the GPU (15 GiB), is what most often kills an SDXL
+session: the kernel dies without a Python exception, so a lesson must do this arithmetic *before* it
+loads, never catch an out-of-memory error afterwards. Where the bytes go:
+
+- weights: parameters x bytes per parameter (2 in fp16/bf16, 4 in fp32). Loading the fp16 files in fp16
+  memory-maps them (no anonymous host memory); loading them in another dtype makes an anonymous copy of
+  every weight in host RAM before `.to(device)`;
+- working memory while a picture is made, per stage (text encoders, UNet steps with guidance, the VAE
+  decode in fp32): the stages run one after another, so the peak is the largest stage, not their sum.
+  Published: fp16 SDXL base at 1024x1024 peaks at 10.47 GiB, 6.46 GiB of it weights;
+- `enable_model_cpu_offload()` keeps every model it offloads in host RAM (each goes back to the CPU after
+  it runs): all the weights end up resident there.
+
+`SDXL_TUTORIAL_MACHINE` declares the machine instead of measuring this one: a name from `MACHINES`
+(e.g. `colab-t4`) or `host=12.7,gpu=15` in GiB. The real-size rehearsal (tests/rehearsal.py) sets it, so a
+CPU takes the decisions a free Colab T4 would; on a CUDA GPU it also caps this process's GPU memory to
+the declared size. Every plan is appended as a JSON line to the file named by `SDXL_TUTORIAL_PLAN_LOG`,
+when set, so the rehearsal can check each lesson's decisions against the budget.
+(00_setup, 06_base_plus_refiner, 08_speed_and_memory)
 """
 
 from __future__ import annotations
 
+import json
+import os
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 GIB = 1024**3
+MACHINE_VARIABLE = "SDXL_TUTORIAL_MACHINE"
+PLAN_LOG_VARIABLE = "SDXL_TUTORIAL_PLAN_LOG"
+
+# The real checkpoints' parameter counts (checked on the meta device in tests/test_standins.py). A part
+# that two repositories share (the refiner's text_encoder_2 and vae are the base's) is named once.
 PARAMETERS = {
-    "base UNet": 2_567_463_684,
-    "refiner UNet": 2_259_526_660,
-    "text_encoder (CLIP-L)": 123_060_480,
-    "text_encoder_2 (bigG, shared)": 694_659_840,
-    "VAE (shared)": 83_653_863,
+    "sdxl-base": {"text_encoder": 123_060_480, "text_encoder_2": 694_659_840, "unet": 2_567_463_684, "vae": 83_653_863},
+    "sdxl-refiner": {"text_encoder_2": 694_659_840, "unet": 2_259_526_660, "vae": 83_653_863},
+    "ddpm": {"unet": 113_673_219},
+    "sdxl-vae-fp16-fix": {"vae": 83_653_863},
+    "taesdxl": {"vae": 2_445_063},
 }
-WORKING_GIB = 4.0  # activations at 1024x1024 with guidance (batch 2) and the fp32 VAE decode
-SEQUENTIAL_MINIMUM_GIB = 3.0  # one layer at a time, with VAE tiling: what is left is working memory
-MARGIN = 1.1  # CUDA context, allocator fragmentation
+SHARED = {"sdxl-refiner": {"text_encoder_2": "sdxl-base", "vae": "sdxl-base"}}
+FILE_BYTES = {"ddpm": 4}  # bytes per weight in the files full mode loads; SDXL's are the fp16 variant (2)
+
+# Working memory of each stage for the real models at their native size (GiB), scaled by the pixel count.
+WORKING_GIB = {"text_encoder": 0.1, "text_encoder_2": 0.2, "unet": 1.5, "vae": 3.5}
+NATIVE_PIXELS = {"ddpm": 256 * 256}  # SDXL: 1024 x 1024
+DDPM_WORKING_GIB = 0.5
+PROCESS_GIB = 2.0  # Python, torch, the libraries and the CUDA context's host side, before any model
+SEQUENTIAL_GPU_GIB = 0.5  # sequential offload: one layer's weights at a time, plus the CUDA context
+MARGIN = 1.1  # on GPU needs: allocator fragmentation, the CUDA context
 
 
 @dataclass(frozen=True)
+class Machine:
+    """A machine's memory: host RAM and accelerator memory in GiB, and what its system keeps for itself."""
+
+    name: str
+    device: str  # "cuda", "mps" or "cpu"
+    host_gib: float
+    gpu_gib: float | None = None  # None: no accelerator; with `unified`, the accelerator shares the host RAM
+    reserved_gib: float = 1.7  # the operating system and, on Colab, the runtime itself
+    unified: bool = False
+
+    @property
+    def host_budget(self) -> float:
+        return self.host_gib - self.reserved_gib
+
+
+MACHINES = {
+    "colab-t4": Machine("free Colab T4", "cuda", 12.7, 15.0),
+    "colab-t4-highram": Machine("Colab T4, High-RAM", "cuda", 51.0, 15.0),
+    "a100-40gb": Machine("A100 40 GB (Colab)", "cuda", 83.5, 40.0),
+    "h100-80gb": Machine("H100 80 GB", "cuda", 128.0, 80.0, reserved_gib=4.0),
+    "consumer-8gb": Machine("8 GB GPU, 16 GB RAM", "cuda", 16.0, 8.0, reserved_gib=4.0),
+    "apple-16gb": Machine("Apple silicon, 16 GB unified memory", "mps", 16.0, None, reserved_gib=4.0, unified=True),
+    "cpu-16gb": Machine("CPU only, 16 GB RAM", "cpu", 16.0, None, reserved_gib=4.0),
+}
+
+
+def declared_machine() -> Machine | None:
+    """The machine declared with SDXL_TUTORIAL_MACHINE, or None. (08_speed_and_memory)"""
+    value = os.environ.get(MACHINE_VARIABLE, "").strip()
+    if not value:
+        return None
+    if value in MACHINES:
+        return MACHINES[value]
+    found = dict(re.findall(r"(host|gpu|reserved)\s*=\s*([0-9.]+)", value))
+    if "host" not in found:
+        raise ValueError(f"{MACHINE_VARIABLE}={value!r}: use a name ({', '.join(MACHINES)}) or sizes in GiB, "
+                         f"e.g. 'host=12.7,gpu=15'.")
+    gpu = float(found["gpu"]) if "gpu" in found else None
+    return Machine(value, "cuda" if gpu else "cpu", float(found["host"]), gpu, float(found.get("reserved", 1.7)))
+
+
+def this_machine() -> Machine:
+    """The declared machine, else this one measured: total RAM and accelerator memory. (08_speed_and_memory)"""
+    declared = declared_machine()
+    if declared is not None:
+        return declared
+    import psutil
+    import torch
+
+    from .device import pick_device
+
+    device = pick_device()
+    memory = psutil.virtual_memory()
+    host = memory.total / GIB
+    # What the system and other programs hold now is not ours to use.
+    reserved = max(0.0, (memory.total - memory.available - psutil.Process().memory_info().rss) / GIB)
+    if device == "cuda":
+        return Machine(torch.cuda.get_device_name(0), "cuda", host, torch.cuda.mem_get_info()[1] / GIB, reserved)
+    if device == "mps":
+        return Machine("Apple silicon", "mps", host, None, reserved, unified=True)
+    return Machine("this CPU", "cpu", host, None, reserved)
+
+
+def cap_gpu_to_declared_machine() -> str | None:
+    """On CUDA, limit this process to the declared machine's GPU memory (a T4's 15 GiB on an 80 GB card)."""
+    machine = declared_machine()
+    if machine is None or not machine.gpu_gib:
+        return None
+    import torch
+
+    if not torch.cuda.is_available():
+        return None
+    total = torch.cuda.mem_get_info()[1] / GIB
+    torch.cuda.set_per_process_memory_fraction(min(1.0, machine.gpu_gib / total))
+    return f"GPU memory capped at {machine.gpu_gib:g} GiB of {total:.1f} ({machine.name})"
+
+
+# ---------------------------------------------------------------------------------------------
+# What the models weigh
+
+
+def model_parameters(names, mode: str | None = None) -> dict[str, int]:
+    """Parameters per part of the models `names` (catalogue names), each shared part once.
+
+    Full mode: the real checkpoints' counts. Tiny mode: read from the local folders' safetensors headers
+    (nothing is loaded). Keys are "model/part", e.g. "sdxl-base/unet".
+    """
+    from .models import model_path
+
+    parts: dict[str, int] = {}
+    for name in names:
+        if _is_full(mode) and name in PARAMETERS:
+            counts = PARAMETERS[name]
+        else:
+            counts = _count_local(Path(model_path(name, mode)))
+        for part, count in counts.items():
+            owner = SHARED.get(name, {}).get(part, name)
+            if owner == name or f"{owner}/{part}" not in parts:
+                parts[f"{owner}/{part}"] = count
+    return parts
+
+
+def _is_full(mode: str | None) -> bool:
+    from .models import current_mode
+
+    return mode == "full" if mode in ("full", "tiny") else current_mode(mode) == "full"
+
+
+def _count_local(folder: Path) -> dict[str, int]:
+    from safetensors import safe_open
+
+    counts: dict[str, int] = {}
+    for file in sorted(folder.rglob("*.safetensors")):
+        part = file.parent.name if file.parent != folder else "unet"
+        if part in counts:  # an fp16 and an fp32 copy of the same weights
+            continue
+        with safe_open(str(file), "pt") as weights:
+            total = 0
+            for key in weights.keys():
+                shape = weights.get_slice(key).get_shape()
+                size = 1
+                for dimension in shape:
+                    size *= dimension
+                total += size
+        counts[part] = total
+    return counts
+
+
+# ---------------------------------------------------------------------------------------------
+# The plan
+
+
+class WontFitError(MemoryError):
+    """The planned memory exceeds what this machine has; the message holds the arithmetic."""
+
+
+@dataclass
 class MemoryPlan:
-    """A recommendation: its name, the code lines that apply it, and the arithmetic behind it."""
+    """A decision: which way to place the models, the code that does it, and the arithmetic behind it."""
 
     name: str
     code: tuple[str, ...]
     arithmetic: list[str] = field(default_factory=list)
-    free_gib: float | None = None
+    machine: Machine | None = None
+    host_gib: float = 0.0  # planned peak of anonymous host memory
+    gpu_gib: float = 0.0  # planned peak of accelerator memory
+    runs: bool = True  # False: nothing fits; the lesson skips this with the arithmetic as the reason
+    what: str = ""
+
+    @property
+    def offload(self) -> str | None:
+        """"model", "sequential", "turns" (UNets take turns on the GPU), or None (everything in place)."""
+        for key in ("sequential", "model", "turns"):
+            if key in self.name:
+                return key
+        return None
+
+    def require(self) -> "MemoryPlan":
+        """Stop with the arithmetic as the reason when nothing fits, before anything is loaded."""
+        if not self.runs:
+            raise WontFitError(f"{self}\nWhat to do: a machine with more memory (e.g. a Colab High-RAM or A100 "
+                               f"runtime), a smaller picture, or tiny mode (mode = 'tiny').")
+        return self
+
+    def place(self, pipe, device: str):
+        """Put `pipe` where the plan says: on `device`, or offloaded to it. On a CPU everything stays put."""
+        if self.offload == "model" and device != "cpu":
+            pipe.enable_model_cpu_offload(device=device)
+        elif self.offload == "sequential" and device != "cpu":
+            pipe.enable_sequential_cpu_offload(device=device)
+            if any("enable_tiling" in line for line in self.code):
+                pipe.vae.enable_tiling()
+        else:
+            pipe.to(device)
+        return pipe
 
     def __str__(self) -> str:
-        free = f"{self.free_gib:.1f} GiB free" if self.free_gib is not None else "no accelerator"
-        lines = [f"Plan: {self.name} ({free})", *[f"  {line}" for line in self.arithmetic], "Code:"]
-        return "\n".join(lines + [f"  {line}" for line in self.code])
+        where = f" on {self.machine.name}" if self.machine else ""
+        verdict = f"plan{where}: {self.name}" if self.runs else f"does not fit{where}: {self.name}"
+        lines = [f"{self.what + ': ' if self.what else ''}{verdict}", *[f"  {line}" for line in self.arithmetic]]
+        if self.code:
+            lines += ["code:", *[f"  {line}" for line in self.code]]
+        return "\n".join(lines)
 
 
-def _gib(parameters: int, bytes_per_parameter: int = 2) -> float:
-    return parameters * bytes_per_parameter / GIB
+def _scale(height: int, width: int, native: int) -> float:
+    return height * width / native
 
 
-def recommend_memory_plan(device: str | None = None, free_bytes: int | None = None, refiner: bool = True) -> MemoryPlan:
-    """The memory plan for SDXL base (and the refiner) in fp16 on this machine, from its free memory.
+def plan_memory(names=("sdxl-base",), dtype=None, height: int | None = None, width: int | None = None, *,
+                what: str = "", machine: Machine | None = None, mode: str | None = None,
+                parameters: dict[str, int] | None = None) -> MemoryPlan:
+    """The fastest placement of the models `names` that fits this (or the declared) machine's GPU *and* RAM.
 
-    Bands: everything on the accelerator; fp16 + model CPU offload (e.g. a 16 GB Colab T4 with base +
-    refiner); sequential CPU offload + VAE tiling (e.g. 8 GB); tiny mode (a CPU, or too little memory).
-    Pass `free_bytes` to ask about another machine.
+    Tries, in order: everything on the accelerator; for several UNets (base + refiner), the UNets taking
+    turns on the GPU while the text encoders and VAE stay there; model CPU offload; sequential CPU offload.
+    `dtype` is the dtype the lesson loads in (default: the machine's). The plan is logged when
+    SDXL_TUTORIAL_PLAN_LOG is set. (00_setup, 06_base_plus_refiner, 08_speed_and_memory)
     """
-    from .device import free_accelerator_memory, pick_device
+    import torch
 
-    device = device or pick_device()
-    if free_bytes is None:
-        free_bytes = free_accelerator_memory(device)
-    tiny = ("SDXL_TUTORIAL_MODE=tiny  # or mode = 'tiny' in a lesson's parameters cell",)
-    if device == "cpu" or free_bytes is None:
-        return MemoryPlan("tiny mode on the CPU", tiny, [
-            "No CUDA or MPS accelerator: the real SDXL in fp32 on a CPU needs about 14 GB of RAM and minutes per picture.",
-            "fp16 does not run on a CPU, and diffusers' offloading needs an accelerator to offload to.",
-        ])
-    free = free_bytes / GIB
-    parts = {name: count for name, count in PARAMETERS.items() if refiner or name != "refiner UNet"}
-    weights = sum(_gib(count) for count in parts.values())
-    largest_name = max(parts, key=parts.get)
-    largest = _gib(parts[largest_name])
-    everything = (weights + WORKING_GIB) * MARGIN
-    one_model = (largest + WORKING_GIB) * MARGIN
+    from .device import pick_device, pick_dtype
+    from .models import CATALOGUE
+    from .device import rehearsal
+
+    machine = machine or this_machine()
+    if dtype is None:
+        dtype = pick_dtype(machine.device) if machine.device != "cpu" else torch.float32
+    if dtype == torch.bfloat16 and machine.device == "cuda" and pick_device() == "cpu" and rehearsal():
+        dtype = torch.float16  # the rehearsal's bf16 on a CPU stands for the fp16 the GPU would load
+    bytes_per = torch.finfo(dtype).bits // 8
+    parts = parameters or model_parameters(names, mode)
+    full = _is_full(mode)
+    native = CATALOGUE[names[0]].full if full else CATALOGUE[names[0]].tiny
+    height, width = height or native.height, width or native.width
+    if declared_machine() is not None and full:  # the rehearsal shrinks pictures; plan for the real run
+        height, width = max(height, native.height), max(width, native.width)
+
+    def working(part: str) -> float:
+        model, piece = part.split("/")
+        if model == "ddpm":
+            return DDPM_WORKING_GIB * _scale(height, width, NATIVE_PIXELS["ddpm"])
+        return WORKING_GIB.get(piece, 0.5) * _scale(height, width, 1024 * 1024)
+
+    def weight(part: str) -> float:
+        return parts[part] * bytes_per / GIB
+
+    weights = sum(weight(part) for part in parts)
+    peak_work = max(working(part) for part in parts)
+    cast = any(bytes_per != FILE_BYTES.get(part.split("/")[0], 2) or dtype == torch.bfloat16 for part in parts)
+    cast_gib = weights if cast and full else 0.0
+    dtype_name = str(dtype).replace("torch.", "")
     arithmetic = [
-        " + ".join(f"{name} {_gib(count):.2f}" for name, count in parts.items()) + f" = {weights:.2f} GiB of fp16 weights",
-        f"everything on the {device}: ({weights:.2f} + {WORKING_GIB:.1f} working) x {MARGIN} = {everything:.1f} GiB",
-        f"model offload keeps one model at a time, the largest is the {largest_name}: "
-        f"({largest:.2f} + {WORKING_GIB:.1f}) x {MARGIN} = {one_model:.1f} GiB",
-        f"sequential offload keeps one layer at a time: about {SEQUENTIAL_MINIMUM_GIB:.1f} GiB, and is several times slower",
+        " + ".join(f"{part} {weight(part):.2f}" for part in parts) + f" = {weights:.2f} GiB of {dtype_name} weights",
+        f"working memory at {width}x{height}: the largest stage needs {peak_work:.2f} GiB (stages run one after another)",
+        f"host: {PROCESS_GIB:.1f} GiB for the process"
+        + (f", + {cast_gib:.2f} GiB while the files are cast to {dtype_name} on loading" if cast_gib else
+           ", weights memory-mapped from the files while loading"),
     ]
-    load = "pipe = StableDiffusionXLPipeline.from_pretrained(..., dtype=torch.float16, variant='fp16', use_safetensors=True)"
-    if free >= everything:
-        return MemoryPlan(f"everything on the {device} in fp16", (load, f"pipe.to('{device}')"), arithmetic, free)
-    if free >= one_model:
-        return MemoryPlan("fp16 + model CPU offload", (load, "pipe.enable_model_cpu_offload()  # no pipe.to(device)"), arithmetic, free)
-    if free >= SEQUENTIAL_MINIMUM_GIB:
-        return MemoryPlan("fp16 + sequential CPU offload + VAE tiling",
-                          (load, "pipe.enable_sequential_cpu_offload()  # no pipe.to(device)", "pipe.vae.enable_tiling()"),
-                          arithmetic, free)
-    return MemoryPlan("tiny mode: too little accelerator memory for SDXL", tiny, arithmetic, free)
+    unets = [part for part in parts if part.endswith("/unet")]
+    others = [part for part in parts if part not in unets]
+    candidates = []
+    if machine.device == "cpu" or machine.unified:
+        need = PROCESS_GIB + weights + peak_work
+        candidates.append((f"everything on the {machine.device}", need, 0.0, ("pipe.to(device)",),
+                           f"everything in one memory: {PROCESS_GIB:.1f} + {weights:.2f} + {peak_work:.2f} = {need:.2f} GiB "
+                           f"of {machine.host_budget:.1f} usable"))
+    else:
+        gpu = (weights + peak_work) * MARGIN
+        candidates.append((f"everything on the {machine.device}", PROCESS_GIB + cast_gib, gpu, ("pipe.to(device)",),
+                           f"everything on the GPU: ({weights:.2f} + {peak_work:.2f}) x {MARGIN} = {gpu:.1f} GiB"))
+        if len(unets) > 1:
+            resident = sum(weight(part) for part in others)
+            largest = max(weight(part) for part in unets)
+            gpu = max(resident + largest + peak_work, resident + sum(weight(part) for part in unets)) * MARGIN
+            host = PROCESS_GIB + max(cast_gib, largest)
+            candidates.append(("the UNets take turns on the GPU", host, gpu,
+                               ("text encoders and VAE: .to(device) once", "before each pipeline runs: its UNet .to(device), then the other UNet .to('cpu')"),
+                               f"UNets take turns: text encoders + VAE {resident:.2f} stay, one UNet (largest {largest:.2f}) + "
+                               f"{peak_work:.2f} working, x {MARGIN} = {gpu:.1f} GiB GPU; the idle UNet waits in host RAM"))
+        gpu = max(weight(part) + working(part) for part in parts) * MARGIN
+        candidates.append(("model CPU offload", PROCESS_GIB + weights, gpu,
+                           ("pipe.enable_model_cpu_offload()  # and never pipe.to(device)",),
+                           f"model offload: the largest model with its own working memory, x {MARGIN} = {gpu:.1f} GiB GPU; "
+                           f"all {weights:.2f} GiB of weights stay resident in host RAM"))
+        code = ("pipe.enable_sequential_cpu_offload()  # and never pipe.to(device)",)
+        tiled_work = peak_work
+        if height * width > 1024 * 1024:  # tiling decodes 1024x1024 tiles; a smaller picture is never tiled
+            code += ("pipe.vae.enable_tiling()  # tiles only pictures larger than 1024x1024",)
+            tiled_work = max([WORKING_GIB["vae"]] + [working(part) for part in parts if not part.endswith("/vae")])
+        gpu = (SEQUENTIAL_GPU_GIB + tiled_work) * MARGIN
+        candidates.append(("sequential CPU offload", PROCESS_GIB + weights, gpu, code,
+                           f"sequential offload: one layer at a time, ({SEQUENTIAL_GPU_GIB} + {tiled_work:.2f}) x {MARGIN} = {gpu:.1f} GiB "
+                           f"GPU, several times slower; all weights in host RAM"))
+    budget_gpu = machine.gpu_gib if machine.gpu_gib else float("inf")
+    for name, host, gpu, code, line in candidates:
+        fits = host <= machine.host_budget and gpu <= budget_gpu
+        arithmetic.append(f"{'fits' if fits else 'too big'} · {line} · host {host:.2f} of {machine.host_budget:.1f} GiB")
+        if fits:
+            return _logged(MemoryPlan(name, code, arithmetic, machine, host, gpu, True, what))
+    _, host, gpu, _, _ = candidates[-1]
+    return _logged(MemoryPlan(f"none of the placements fits {' + '.join(names)} in {dtype_name}", (), arithmetic, machine, host, gpu, False, what))
+
+
+def _logged(plan: MemoryPlan) -> MemoryPlan:
+    log = os.environ.get(PLAN_LOG_VARIABLE)
+    if log:
+        record = {"what": plan.what, "plan": plan.name, "runs": plan.runs, "host_gib": round(plan.host_gib, 3),
+                  "gpu_gib": round(plan.gpu_gib, 3), "machine": plan.machine.name if plan.machine else None}
+        with open(log, "a", encoding="utf-8") as file:
+            file.write(json.dumps(record) + "\n")
+    return plan
+
+
+def recommend_memory_plan(machine: Machine | str | None = None, refiner: bool = True, dtype=None,
+                          height: int = 1024, width: int = 1024) -> MemoryPlan:
+    """The plan for the real SDXL base (and refiner) on `machine` (a `MACHINES` name, a Machine, or this one).
+
+    Always counts the real checkpoints, whatever the mode, so it answers "would full mode fit here?". A CPU
+    with no accelerator gets "tiny mode" when the real SDXL does not fit its RAM. (08_speed_and_memory)
+    """
+    import torch
+
+    if isinstance(machine, str):
+        if machine not in MACHINES:
+            raise ValueError(f"Unknown machine {machine!r}. Known: {', '.join(MACHINES)}; or pass a Machine.")
+        machine = MACHINES[machine]
+    machine = machine or this_machine()
+    names = ("sdxl-base", "sdxl-refiner") if refiner else ("sdxl-base",)
+    if dtype is None:
+        dtype = torch.float32 if machine.device == "cpu" else torch.float16
+    parts = model_parameters(names, "full")
+    plan = plan_memory(names, dtype, height, width, machine=machine, mode="full", parameters=parts,
+                       what="SDXL base + refiner" if refiner else "SDXL base")
+    if not plan.runs and machine.device == "cpu":
+        plan.name, plan.code = "tiny mode: the real SDXL does not fit this CPU's RAM", (
+            "SDXL_TUTORIAL_MODE=tiny  # or mode = 'tiny' in a lesson's parameters cell",)
+    return plan

@@ -1,54 +1,125 @@
-"""helpers.memory: the memory plan for each band of free accelerator memory, with its arithmetic."""
+"""helpers.memory: host RAM and GPU memory planned separately, one test per kind of machine."""
+
+import json
 
 import pytest
+import torch
 
-from helpers.memory import GIB, PARAMETERS, recommend_memory_plan
-
-
-def plan(free_gib, **options):
-    return recommend_memory_plan("cuda", int(free_gib * GIB), **options)
-
-
-def test_a_large_gpu_keeps_everything_on_it():
-    assert plan(40).name == "everything on the cuda in fp16"
-    assert "pipe.to('cuda')" in plan(40).code
+from helpers.memory import (
+    GIB, MACHINES, PARAMETERS, Machine, WontFitError, declared_machine, model_parameters, plan_memory,
+    recommend_memory_plan,
+)
 
 
-def test_a_16_gb_colab_t4_runs_base_and_refiner_with_model_offload():
-    t4 = plan(14.6)  # a T4 reports about 14.6 GiB free
-    assert t4.name == "fp16 + model CPU offload"
-    assert any("enable_model_cpu_offload()" in line for line in t4.code)
-    assert not any(".to('cuda')" in line for line in t4.code), "with offload the pipeline must not be moved"
+def test_free_colab_t4_base_alone_fits_entirely_on_the_gpu_with_little_host_ram():
+    plan = recommend_memory_plan("colab-t4", refiner=False)
+    assert plan.name == "everything on the cuda" and plan.code == ("pipe.to(device)",)
+    assert plan.gpu_gib <= 15 and plan.host_gib <= 11
 
 
-def test_an_8_gb_gpu_needs_sequential_offload_and_vae_tiling():
-    eight = plan(7.6)
-    assert eight.name == "fp16 + sequential CPU offload + VAE tiling"
-    assert any("enable_sequential_cpu_offload()" in line for line in eight.code)
-    assert "pipe.vae.enable_tiling()" in eight.code
+def test_free_colab_t4_base_and_refiner_take_turns_because_model_offload_would_fill_the_host_ram():
+    plan = recommend_memory_plan("colab-t4", refiner=True)
+    assert plan.name == "the UNets take turns on the GPU" and plan.offload == "turns"
+    assert plan.host_gib <= 11 and plan.gpu_gib <= 15
+    text = str(plan)
+    assert "too big · everything on the GPU" in text
+    # what the old plan chose: model offload keeps all 10.7 GiB of weights in the 11 GiB of usable host RAM
+    weights = sum(sum(PARAMETERS[name].values()) for name in ("sdxl-base",)) + PARAMETERS["sdxl-refiner"]["unet"]
+    assert f"= {weights * 2 / GIB:.2f} GiB of float16 weights" in text
 
 
-def test_too_little_memory_or_a_cpu_means_tiny_mode():
-    assert plan(2).name.startswith("tiny mode")
-    cpu = recommend_memory_plan("cpu")
-    assert cpu.name == "tiny mode on the CPU" and "fp16 does not run on a CPU" in str(cpu)
+def test_colab_high_ram_t4_has_the_same_gpu_so_the_same_plan():
+    assert recommend_memory_plan("colab-t4-highram").name == "the UNets take turns on the GPU"
 
 
-def test_without_the_refiner_the_base_alone_fits_in_less():
-    assert plan(14.6, refiner=False).name == "everything on the cuda in fp16"
+@pytest.mark.parametrize("machine", ["a100-40gb", "h100-80gb"])
+def test_a_large_gpu_holds_base_and_refiner_at_once(machine):
+    plan = recommend_memory_plan(machine)
+    assert plan.name == "everything on the cuda" and plan.gpu_gib <= MACHINES[machine].gpu_gib
 
 
-def test_the_arithmetic_comes_from_the_parameter_counts():
-    text = str(plan(14.6))
-    weights = sum(PARAMETERS.values()) * 2 / GIB
-    assert f"= {weights:.2f} GiB of fp16 weights" in text
-    assert f"base UNet {PARAMETERS['base UNet'] * 2 / GIB:.2f}" in text
-    assert "14.6 GiB free" in text
+def test_an_8_gb_gpu_with_16_gb_ram_offloads_the_base_model_by_model():
+    plan = recommend_memory_plan("consumer-8gb", refiner=False)
+    # the largest model with its own working memory fits 8 GB: no need for the slow sequential offload
+    assert plan.name == "model CPU offload" and plan.gpu_gib <= 8
+    assert plan.code == ("pipe.enable_model_cpu_offload()  # and never pipe.to(device)",)
 
 
-@pytest.mark.parametrize("free_gib", [3.0, 9.7, 16.2])
-def test_the_bands_are_ordered(free_gib):
-    order = ["tiny", "fp16 + sequential", "fp16 + model", "everything"]
-    below, above = plan(free_gib - 0.05).name, plan(free_gib + 0.05).name
-    rank = lambda name: next(i for i, prefix in enumerate(order) if name.startswith(prefix))
-    assert rank(above) >= rank(below)
+def test_an_8_gb_gpu_with_16_gb_ram_cannot_hold_base_and_refiner_in_its_host_ram():
+    plan = recommend_memory_plan("consumer-8gb", refiner=True)
+    assert not plan.runs and plan.host_gib > MACHINES["consumer-8gb"].host_budget
+    with pytest.raises(WontFitError, match="What to do"):
+        plan.require()
+
+
+def test_apple_silicon_16_gb_shares_one_memory_between_gpu_and_host():
+    base = recommend_memory_plan("apple-16gb", refiner=False)
+    assert base.name == "everything on the mps" and base.host_gib <= MACHINES["apple-16gb"].host_budget
+    assert not recommend_memory_plan("apple-16gb", refiner=True).runs
+
+
+def test_a_cpu_only_machine_is_sent_to_tiny_mode():
+    plan = recommend_memory_plan("cpu-16gb", refiner=False)
+    assert plan.name.startswith("tiny mode") and "SDXL_TUTORIAL_MODE=tiny" in plan.code[0]
+
+
+def test_fp32_base_on_a_free_colab_t4_is_refused_before_loading_for_host_ram():
+    plan = recommend_memory_plan("colab-t4", refiner=False, dtype=torch.float32)
+    assert not plan.runs
+    # 3.47 B parameters x 4 bytes, cast from the fp16 files in host RAM
+    assert "+ 12.92 GiB while the files are cast to float32" in str(plan)
+
+
+def test_vae_tiling_is_only_recommended_where_it_tiles():
+    small_gpu = Machine("6 GB GPU", "cuda", 32.0, 6.0)
+    at_1024 = recommend_memory_plan(small_gpu, refiner=False)
+    at_2048 = recommend_memory_plan(Machine("8 GB GPU", "cuda", 32.0, 8.0), refiner=False, height=2048, width=2048)
+    assert at_1024.offload == "sequential" and not any("enable_tiling" in line for line in at_1024.code)
+    assert at_2048.offload == "sequential" and any("enable_tiling" in line for line in at_2048.code)
+
+
+def test_plans_from_the_tiny_models_count_their_real_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("SDXL_TUTORIAL_CACHE", str(tmp_path))
+    parts = model_parameters(["sdxl-base", "sdxl-refiner"], "tiny")
+    assert set(parts) == {"sdxl-base/text_encoder", "sdxl-base/text_encoder_2", "sdxl-base/unet", "sdxl-base/vae", "sdxl-refiner/unet"}
+    assert 4_000_000 < parts["sdxl-base/unet"] < 5_000_000  # the tiny base UNet: 4.17 M
+    plan = plan_memory(["sdxl-base"], torch.float32, 32, 32, mode="tiny", machine=MACHINES["cpu-16gb"])
+    assert plan.runs and plan.name == "everything on the cpu"
+
+
+def test_a_declared_machine_replaces_this_one(monkeypatch):
+    monkeypatch.setenv("SDXL_TUTORIAL_MACHINE", "colab-t4")
+    assert declared_machine() is MACHINES["colab-t4"]
+    monkeypatch.setenv("SDXL_TUTORIAL_MACHINE", "host=12.7,gpu=15")
+    machine = declared_machine()
+    assert (machine.host_gib, machine.gpu_gib, machine.device) == (12.7, 15.0, "cuda")
+    monkeypatch.setenv("SDXL_TUTORIAL_MACHINE", "a big one")
+    with pytest.raises(ValueError, match="colab-t4"):
+        declared_machine()
+
+
+def test_the_rehearsal_plans_for_the_real_size_and_logs_each_decision(tmp_path, monkeypatch):
+    log = tmp_path / "plans.jsonl"
+    monkeypatch.setenv("SDXL_TUTORIAL_MACHINE", "colab-t4")
+    monkeypatch.setenv("SDXL_TUTORIAL_REHEARSAL", "1")
+    monkeypatch.setenv("SDXL_TUTORIAL_PLAN_LOG", str(log))
+    plan = plan_memory(["sdxl-base", "sdxl-refiner"], torch.bfloat16, 128, 128, mode="full", what="lesson 06")
+    assert "at 1024x1024" in str(plan), "a rehearsal at 128x128 still plans the real 1024x1024 run"
+    assert "float16 weights" in str(plan), "bf16 on the rehearsal's CPU stands for the T4's fp16"
+    plan_memory(["sdxl-base"], torch.float32, mode="full", what="fp32 rung")
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(r["what"], r["runs"]) for r in records] == [("lesson 06", True), ("fp32 rung", False)]
+    assert records[0]["host_gib"] <= 11 and records[0]["gpu_gib"] <= 15
+
+
+def test_place_keeps_everything_on_a_cpu_whatever_the_plan():
+    class Pipe:
+        moved_to = None
+
+        def to(self, device):
+            self.moved_to = device
+            return self
+
+    plan = recommend_memory_plan("consumer-8gb", refiner=False)
+    assert plan.offload == "model"
+    assert plan.place(Pipe(), "cpu").moved_to == "cpu"
