@@ -8,6 +8,7 @@ token), `tiny` (the offline models).
 
 import os as _os
 
+from . import memory
 from .checks import check_prompt, check_size, check_strength, prepare_image
 from .device import (
     environment_report, expect_trained, flush, generator, in_colab, measure, pick_device, pick_dtype, rehearsal,
