@@ -23,6 +23,10 @@ __all__ = [
     "pick_dtype", "prepare", "prepare_image", "rehearsal", "training_defaults",
 ]
 
+from .warnings_policy import quiet_empty_fp32_module_messages as _quiet
+
+_quiet()  # a diffusers log line with nothing in it (see warnings_policy)
+
 if _os.environ.get("SDXL_TUTORIAL_STRICT_WARNINGS"):
     # Set by the test run: a deprecation caused by a lesson's own call fails the lesson.
     from .warnings_policy import make_deprecations_errors as _make_deprecations_errors

@@ -25,3 +25,25 @@ def make_deprecations_errors() -> None:
     warnings.filterwarnings("error", category=DeprecationWarning)
     for message, category, module in LIBRARY_INTERNAL:
         warnings.filterwarnings("ignore", message=message, category=category, module=module)
+
+
+class _EmptyFp32ModulesFilter:
+    """Drops diffusers' "modules ... that should be kept in float32: []" message when the list is empty.
+
+    diffusers (0.42) logs it on every `.to(dtype)` of a model whose `_keep_in_fp32_modules` is an empty list,
+    e.g. each time a lesson upcasts the SDXL VAE to decode in fp32, as the pipeline itself does: there is no
+    module to keep in fp32, so the message tells a learner nothing (lesson 07's strength sweep printed it 16
+    times). With a non-empty list the message is kept.
+    """
+
+    def filter(self, record) -> bool:
+        return "should be kept in float32: []" not in record.getMessage()
+
+
+def quiet_empty_fp32_module_messages() -> None:
+    """Install the filter above on the diffusers logger that emits the message (once)."""
+    import logging
+
+    logger = logging.getLogger("diffusers.models.modeling_utils")
+    if not any(isinstance(existing, _EmptyFp32ModulesFilter) for existing in logger.filters):
+        logger.addFilter(_EmptyFp32ModulesFilter())

@@ -47,3 +47,32 @@ def test_torch_dtype_in_a_notebook_kernel_fails_the_notebook(tmp_path, tiny_cach
     assert os.environ.get("SDXL_TUTORIAL_STRICT_WARNINGS") == "1"
     with pytest.raises(CellExecutionError, match="FutureWarning|torch_dtype"):
         NotebookClient(notebook, kernel_name="python3", timeout=120).execute()
+
+
+def _vae_cast_messages(keep_in_fp32):
+    import logging
+
+    import torch
+    from diffusers import AutoencoderKL
+
+    import helpers  # noqa: F401  (installs the filter)
+
+    vae = AutoencoderKL(block_out_channels=(32,), down_block_types=("DownEncoderBlock2D",),
+                        up_block_types=("UpDecoderBlock2D",), norm_num_groups=32)
+    vae._keep_in_fp32_modules = keep_in_fp32
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("diffusers.models.modeling_utils")
+    logger.addHandler(handler)
+    try:
+        vae.to(torch.bfloat16)
+    finally:
+        logger.removeHandler(handler)
+    return [record for record in records if handler.filter(record) and all(f.filter(record) for f in logger.filters)]
+
+
+def test_the_empty_keep_in_fp32_message_is_silenced_but_a_real_one_is_kept():
+    assert _vae_cast_messages([]) == []
+    kept = _vae_cast_messages(["quant_conv"])
+    assert len(kept) == 1 and "quant_conv" in kept[0].getMessage()
