@@ -73,12 +73,14 @@ def check_strength(strength, num_inference_steps: int) -> int:
     return steps
 
 
-def prepare_image(image, multiple: int = 8) -> Image.Image:
+def prepare_image(image, multiple: int = 8, max_pixels: int | None = 1024 * 1024) -> Image.Image:
     """An RGB picture whose sides are multiples of `multiple`, ready for img2img. (07_img2img_sdedit)
 
     diffusers treats a 4-channel input as *latents* and crashes deep inside on greyscale, so: RGBA is
-    composited onto white, greyscale and palette pictures become RGB, and odd sizes are cropped to the
-    nearest multiple of 8 (centred); each change is reported with a UserWarning. Anything else is refused.
+    composited onto white, greyscale and palette pictures become RGB, a picture of more than `max_pixels`
+    (default about one megapixel, SDXL's training size) is scaled down to about that many, keeping its shape
+    (a 12 MP phone photo would need 12 times the memory and run out on a T4), and odd sizes are cropped to
+    the nearest multiple of 8 (centred); each change is reported with a UserWarning. Anything else is refused.
     """
     if isinstance(image, np.ndarray):
         image = Image.fromarray(image)
@@ -91,6 +93,14 @@ def prepare_image(image, multiple: int = 8) -> Image.Image:
         warnings.warn(f"The picture is {image.mode}, not RGB: converted to RGB.", UserWarning, stacklevel=2)
         image = image.convert("RGB")
     width, height = image.size
+    if max_pixels is not None and width * height > max_pixels:
+        scale = (max_pixels / (width * height)) ** 0.5
+        size = (max(multiple, int(width * scale)), max(multiple, int(height * scale)))
+        warnings.warn(f"The picture is {width}x{height} ({width * height / 1e6:.1f} MP): scaled down to {size[0]}x{size[1]}, "
+                      f"about {max_pixels / 1e6:.1f} MP, the size the model is made for (pass max_pixels to change it).",
+                      UserWarning, stacklevel=2)
+        image = image.resize(size, Image.LANCZOS)
+        width, height = image.size
     if width < multiple or height < multiple:
         raise ValueError(f"The picture is {width}x{height}: too small, it needs at least {multiple} pixels a side.")
     new_width, new_height = width // multiple * multiple, height // multiple * multiple

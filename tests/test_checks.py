@@ -97,3 +97,20 @@ def test_a_prompt_longer_than_77_tokens_warns_with_what_was_cut(clip_tokenizer):
         lost = helpers.check_prompt(prompt, clip_tokenizer)
     assert lost.endswith("the very end") and "a red circle" not in lost
     assert len(record) == 1
+
+
+def test_a_12_megapixel_photo_is_scaled_down_to_about_one_megapixel_keeping_its_shape():
+    photo = Image.new("RGB", (4032, 3024), "white")
+    with pytest.warns(UserWarning, match=r"4032x3024 \(12.2 MP\): scaled down"):
+        result = helpers.prepare_image(photo)
+    assert result.width * result.height <= 1024 * 1024
+    assert result.width * result.height > 0.9 * 1024 * 1024
+    assert abs(result.width / result.height - 4 / 3) < 0.02
+    assert result.width % 8 == 0 and result.height % 8 == 0
+
+
+def test_max_pixels_follows_the_mode_and_none_keeps_the_size():
+    photo = Image.new("RGB", (640, 480), "white")
+    with pytest.warns(UserWarning, match="scaled down"):
+        assert helpers.prepare_image(photo, max_pixels=32 * 32).width <= 40
+    assert helpers.prepare_image(photo, max_pixels=None).size == (640, 480)
