@@ -1,12 +1,16 @@
-"""Hosted text-to-image, done right: retries, clear errors, safe file names, and a local stand-in server.
+"""Hosted text-to-image, done right: the provider, retries, clear errors, safe file names, a local stand-in server.
 
 `huggingface_hub.InferenceClient` sends the request; what it leaves to us lives here:
+- `choose_provider`: asks the Hub which Inference Providers serve a model for text-to-image (its
+  provider mapping) and picks one, saying which and why; every failure is a `HostedInferenceError`;
 - `text_to_image`: a 503 ("model is loading") or 429 is retried with backoff (the client does not
-  retry by itself), and every failure becomes a `HostedInferenceError` that says what to do;
+  retry by itself), and every failure (401/403 token, 402 credits, 404 not found, 410 retired, no
+  provider, timeout, not an image) becomes a `HostedInferenceError` that says what to do;
 - `safe_filename`: a file name from a prompt that survives "/", accents and empty prompts;
 - `LocalTextToImageServer`: an HTTP server on 127.0.0.1 that speaks the same text-to-image protocol
   (JSON `{"inputs": prompt, "parameters": {...}}` in, PNG bytes out), backed by the tiny SDXL. Tiny mode
-  runs the lesson's client code against it; the tests script its failures (401, 503, a non-image body).
+  runs the lesson's client code against it; the tests and the lesson script its failures (401, 402, 404,
+  410, 429, 500, 503, a non-image body).
 (09_hosted_inference)
 """
 
@@ -24,6 +28,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse
 
 RETRIED_STATUSES = {429: "too many requests", 503: "the model is loading"}
+TEXT_TO_IMAGE = "text-to-image"
+
+# Full mode's hosted model. stabilityai/stable-diffusion-xl-base-1.0 left the hf-inference provider in
+# mid-2026 (it answers 410, "deprecated and no longer supported": symfony/ai#2327, 2026-07-15), and the
+# Inference Providers docs have not shown it for any provider since June 2026 (huggingface/hub-docs#2497,
+# #2535). FLUX.1-schnell is what symfony/ai moved to; those docs showed it for nscale, together and
+# hf-inference in mid-2026, and for nscale still in August 2026 (#2717). Lesson 09's `model` and `provider`
+# parameters choose another.
+FULL_MODE_MODEL = "black-forest-labs/FLUX.1-schnell"
+# Step counts that suit a hosted model (a distilled model needs few; some providers refuse more).
+SUGGESTED_STEPS = {"black-forest-labs/FLUX.1-schnell": 4}
 
 
 class HostedInferenceError(RuntimeError):
@@ -73,6 +88,27 @@ def _loopback_allowed(target):
         constants.HF_HUB_OFFLINE = saved
 
 
+STATUS_ADVICE = {
+    402: ("the account's Inference Providers credits are used up (payment required). Wait for the monthly "
+          "credits to renew, add credits or a PRO subscription at https://huggingface.co/settings/billing, or run "
+          "the model yourself on your own GPU (lessons 00-08)."),
+    404: ("not found: there is no such model there, or it is not deployed. Check the model id (`model`, e.g. "
+          f"{FULL_MODE_MODEL!r}) and that it is a text-to-image model; section 2 asks the Hub who serves it."),
+    410: ("gone: the model is no longer served there, the provider has retired it. Pick another provider or "
+          "another model with the lesson's parameters `provider` and `model`; section 2 asks the Hub which "
+          "providers serve a model today."),
+}
+
+
+def _describe(client) -> str:
+    """How the messages name the target: the model, and the provider when one was chosen."""
+    model = client.model or "the default model"
+    provider = getattr(client, "provider", None)
+    if provider and provider != "auto" and not str(model).startswith(("http://", "https://")):
+        return f"{model} (provider {provider})"
+    return model
+
+
 def text_to_image(client, prompt: str, *, retries: int = 4, backoff: float = 2.0, max_wait: float = 60.0,
                   sleep=time.sleep, log=print, **parameters):
     """`client.text_to_image(prompt, **parameters)` with retries on 503/429 and timeouts, and clear errors.
@@ -86,7 +122,7 @@ def text_to_image(client, prompt: str, *, retries: int = 4, backoff: float = 2.0
 
     if not isinstance(prompt, str) or not prompt.strip():
         raise HostedInferenceError("The prompt is empty: describe the picture you want, e.g. 'a red circle'.")
-    target = client.model or "the default model"
+    target = _describe(client)
     for attempt in range(retries + 1):
         try:
             with _loopback_allowed(client.model):
@@ -117,6 +153,10 @@ def text_to_image(client, prompt: str, *, retries: int = 4, backoff: float = 2.0
                     "https://huggingface.co/settings/tokens and provide it as HF_TOKEN or a Colab secret (see 00_setup); "
                     "never paste it into a cell."
                 ) from error
+            if status in STATUS_ADVICE:
+                raise HostedInferenceError(
+                    f"{target} answered {status}, {STATUS_ADVICE[status]} The server said: {body or error}"
+                ) from error
             if status not in RETRIED_STATUSES:
                 raise HostedInferenceError(
                     f"{target} answered {status}: {body or error}. Check the model id and the parameters."
@@ -127,6 +167,28 @@ def text_to_image(client, prompt: str, *, retries: int = 4, backoff: float = 2.0
                 raise HostedInferenceError(
                     f"{target} still answered {problem} after {retries + 1} tries. Wait a minute and run the cell again."
                 ) from error
+        except (ValueError, StopIteration) as error:
+            # Before any request, huggingface_hub looks the model up in the providers' mapping: a ValueError
+            # ("No provider mapping found", "not supported by provider"), or a bare StopIteration when the
+            # mapping is empty; hf-inference checks the model's task instead ("doesn't support task"). Without
+            # a token it raises a ValueError about the api_key.
+            message = str(error)
+            if isinstance(error, ValueError) and "api_key" in message:
+                raise HostedInferenceError(
+                    f"No token for {target}: Inference Providers need one. Provide it as HF_TOKEN or a Colab "
+                    "secret (see 00_setup), with the 'Make calls to Inference Providers' permission; never paste "
+                    "it into a cell.") from error
+            if isinstance(error, ValueError) and "support task" in message:
+                raise HostedInferenceError(
+                    f"{target} cannot be called for text-to-image ({message}). Check `model`: it must be a "
+                    f"text-to-image model on the Hub, e.g. {FULL_MODE_MODEL!r}.") from error
+            if isinstance(error, ValueError) and "provider" not in message.lower():
+                raise
+            raise HostedInferenceError(
+                f"No Inference Provider serves {target} for text-to-image ({message or 'the Hub lists none'}). "
+                f"Choose another model or provider with the lesson's `model` and `provider` parameters (section 2 "
+                f"asks the Hub who serves a model), e.g. model={FULL_MODE_MODEL!r}, or run SDXL yourself "
+                "in lessons 00-08.") from error
         except Exception as error:
             # The HTTP library's own connection errors (httpx's ConnectError...) are not ConnectionErrors.
             if not isinstance(error, ConnectionError) and "Connect" not in type(error).__name__:
@@ -137,6 +199,112 @@ def text_to_image(client, prompt: str, *, retries: int = 4, backoff: float = 2.0
         wait = min(wait, max_wait)
         log(f"{target}: {problem}; waiting {wait:.2f} s before try {attempt + 2} of {retries + 1}")
         sleep(wait)
+
+
+def _mapping_line(mappings) -> str:
+    return ", ".join(f"{m.provider} ({m.status})" for m in mappings) or "none"
+
+
+def pick_provider(mappings, model: str, provider: str | None = "auto", *, task: str = TEXT_TO_IMAGE) -> tuple[str, str]:
+    """The provider to call for `model` among the Hub's `mappings` (InferenceProviderMapping objects), and why.
+
+    "auto": the first one that serves `task`, is "live" (not "staging", a test setup, nor "error", a failed
+    health check) and that this huggingface_hub can call, in the Hub's order. A named provider: that one, if
+    it serves the model for `task`. Anything else is a `HostedInferenceError` that lists who does serve it.
+    """
+    from huggingface_hub.inference._providers import PROVIDERS
+
+    provider = provider or "auto"
+    if provider != "auto" and provider not in PROVIDERS:
+        known = ", ".join(sorted(PROVIDERS))
+        raise HostedInferenceError(f"Unknown provider {provider!r}: use 'auto' or one of {known}.")
+    for_task = [m for m in mappings or [] if m.task == task]
+    if not for_task:
+        other = sorted({m.task for m in mappings or []})
+        served = f" (it is served for {', '.join(other)} only)" if other else ""
+        raise HostedInferenceError(
+            f"No Inference Provider serves {model} for {task}{served}. Choose another `model` (e.g. "
+            f"{FULL_MODE_MODEL!r}), run SDXL yourself in lessons 00-08, or deploy the model on an Inference "
+            "Endpoint and give its URL as `base_url`.")
+    can_call = [m for m in for_task if task in PROVIDERS.get(m.provider, {})]
+    live = [m for m in can_call if m.status == "live"]
+    upgrade = f"this huggingface_hub cannot call it for {task}: upgrade it (pip install -U huggingface_hub)"
+    if provider == "auto":
+        if not live:
+            uncallable = [m.provider for m in for_task if m.status == "live"]
+            problem = (f"it is live on {', '.join(uncallable)}, but {upgrade}" if uncallable
+                       else f"listed: {_mapping_line(for_task)}")
+            raise HostedInferenceError(
+                f"No provider serves {model} for {task} live right now ({problem}). Try again later, name one "
+                "of the listed ones as `provider` to try it anyway, or choose another `model`.")
+        others = f"; also live: {', '.join(m.provider for m in live[1:])}" if live[1:] else ""
+        return live[0].provider, f"the first live {task} provider the Hub lists for {model}{others}"
+    chosen = next((m for m in for_task if m.provider == provider), None)
+    if chosen is None:
+        raise HostedInferenceError(
+            f"{provider} does not serve {model} for {task}. Providers that do: {_mapping_line(for_task)}. "
+            "Set `provider` to one of them, or to 'auto'.")
+    if chosen not in can_call:
+        raise HostedInferenceError(f"{provider} serves {model}, but {upgrade}; or set `provider` to 'auto'.")
+    caveat = {"live": "", "staging": " (status staging: a test setup, it may fail)",
+              "error": " (status error: its last health check failed, it may fail)"}.get(chosen.status, "")
+    return provider, f"you asked for it, and it serves {model} for {task}{caveat}"
+
+
+def choose_provider(model: str, provider: str | None = "auto", *, token=None,
+                    task: str = TEXT_TO_IMAGE) -> tuple[str, str]:
+    """Ask the Hub which Inference Providers serve `model` (its provider mapping) and pick one: `(provider, reason)`.
+
+    One request to huggingface.co (`model_info(model, expand=["inferenceProviderMapping"])`), then
+    `pick_provider`. Offline, an unknown model, a refused token, no provider for the task, or a named provider
+    that does not serve it: a `HostedInferenceError` that says what to do.
+    """
+    from huggingface_hub import model_info
+    from huggingface_hub.errors import HfHubHTTPError, HFValidationError, OfflineModeIsEnabled, RepositoryNotFoundError
+
+    try:
+        info = model_info(model, expand=["inferenceProviderMapping"], token=token)
+    except OfflineModeIsEnabled as error:
+        raise HostedInferenceError(
+            f"HF_HUB_OFFLINE is set, so the Hub cannot be asked which providers serve {model}. Unset it (and restart "
+            "the kernel) to use the hosted API, or run this lesson in tiny mode.") from error
+    except HFValidationError as error:
+        raise HostedInferenceError(
+            f"{model!r} is not a model id: use 'owner/name', e.g. {FULL_MODE_MODEL!r}.") from error
+    except RepositoryNotFoundError as error:
+        raise HostedInferenceError(
+            f"The Hub has no model {model!r} (or it is private and this token cannot see it): check `model`, "
+            f"e.g. {FULL_MODE_MODEL!r}.") from error
+    except HfHubHTTPError as error:
+        status, body = _status_and_body(error)
+        advice = ("the token is invalid: fix HF_TOKEN (see 00_setup)" if status in (401, 403)
+                  else "try again in a minute")
+        raise HostedInferenceError(f"The Hub answered {status} when asked who serves {model}: {advice}.") from error
+    except Exception as error:
+        # httpx's ConnectError, ReadTimeout... are not ConnectionErrors
+        if not isinstance(error, ConnectionError) and not any(w in type(error).__name__ for w in ("Connect", "Timeout")):
+            raise
+        raise HostedInferenceError(
+            f"The Hub could not be reached ({type(error).__name__}) to ask who serves {model}: check the network "
+            "connection, or run this lesson in tiny mode.") from error
+    return pick_provider(info.inference_provider_mapping, model, provider, task=task)
+
+
+def hosted_model(mode: str | None = None, model: str | None = None, base_url: str | None = None) -> str | None:
+    """The Hub model id the lesson calls through Inference Providers, or None when it talks to a URL.
+
+    None with `base_url` or in tiny mode (a server on this machine). Full mode: `model`, or FULL_MODE_MODEL.
+    """
+    from .models import current_mode
+
+    if base_url or current_mode(mode) != "full":
+        return None
+    return model or FULL_MODE_MODEL
+
+
+def suggested_steps(model: str | None) -> int | None:
+    """The step count that suits a hosted model (FLUX.1-schnell: 4), or None: the mode's default."""
+    return SUGGESTED_STEPS.get(model)
 
 
 def safe_filename(prompt: str, *, seed: int | None = None, suffix: str = ".png", max_length: int = 48) -> str:
@@ -151,6 +319,20 @@ def safe_filename(prompt: str, *, seed: int | None = None, suffix: str = ".png",
 
 # ---------------------------------------------------------------------------------------------
 # A local server that speaks the text-to-image protocol
+
+
+# What LocalTextToImageServer answers to a scripted status: bodies shaped like the hosted API's. The 402 and
+# 410 texts are the Hugging Face router's own (huggingface/agents-course#386; symfony/ai#2327).
+SCRIPTED_ERRORS = {
+    401: {"error": "Invalid credentials in Authorization header"},
+    402: {"error": "You have exceeded your monthly included credits for Inference Providers. "
+                   "Subscribe to PRO to get 20x more monthly included credits."},
+    404: {"error": "Model scripted/not-a-model does not exist"},
+    410: {"error": "The requested model is deprecated and no longer supported by provider hf-inference."},
+    429: {"error": "Too many requests: rate limit reached, try again later"},
+    500: {"error": "Internal server error"},
+    503: {"error": "Model is currently loading", "estimated_time": 0.05},
+}
 
 
 class _Server(ThreadingHTTPServer):
@@ -168,8 +350,9 @@ class LocalTextToImageServer:
     """A text-to-image HTTP server on 127.0.0.1, backed by `generate(prompt, **parameters) -> PIL image`.
 
     `token`: if set, requests must carry `Authorization: Bearer <token>`, else 401.
-    `script`: what to answer to the next requests, in order, before answering normally:
-    401, 503 (model loading, with an `estimated_time`), 500, or "not-an-image" (200 with an HTML body).
+    `script`: what to answer to the next requests, in order, before answering normally: a status in
+    SCRIPTED_ERRORS (401, 402, 404, 410, 429, 500, 503), with the JSON body the hosted API sends for it,
+    or "not-an-image" (200 with an HTML body).
     `requests` records each request's parameters (never its headers). Use it as a context manager.
     """
 
@@ -230,12 +413,10 @@ class LocalTextToImageServer:
                 server.requests.append({"inputs": prompt, "parameters": parameters})
                 scripted = server._next_scripted()
                 authorised = server.token is None or self.headers.get("Authorization") == f"Bearer {server.token}"
-                if scripted == 401 or not authorised:
-                    return self._error(401, "Invalid credentials in Authorization header")
-                if scripted == 503:
-                    return self._error(503, "Model is currently loading", estimated_time=0.05)
-                if scripted == 500:
-                    return self._error(500, "Internal server error")
+                if not authorised:
+                    scripted = 401
+                if scripted in SCRIPTED_ERRORS:
+                    return self._reply(scripted, json.dumps(SCRIPTED_ERRORS[scripted]).encode(), "application/json")
                 if scripted == "not-an-image":
                     return self._reply(200, b"<html><body>Welcome!</body></html>", "text/html")
                 try:
@@ -269,21 +450,22 @@ def pipeline_generator(pipe):
     return generate
 
 
-def inference_target(mode: str | None = None, base_url: str | None = None):
+def inference_target(mode: str | None = None, base_url: str | None = None, model: str | None = None):
     """Where the lesson's InferenceClient sends its requests: `(model, local_server_or_None)`.
 
-    `base_url` wins (a deployed endpoint, or the test's server). Full mode: the real SDXL base on the
-    Hugging Face Hub. Tiny mode: a LocalTextToImageServer on this machine running the tiny SDXL, started
-    here (call `.stop()` on it when done).
+    `base_url` wins (a deployed endpoint, or the test's server). Full mode: `model` on the Hugging Face Hub
+    (None: FULL_MODE_MODEL), called through Inference Providers. Tiny mode: a LocalTextToImageServer on this
+    machine running the tiny SDXL, started here (call `.stop()` on it when done).
     """
     if base_url:
         return base_url, None
-    from .models import CATALOGUE, current_mode, model_path
-
-    if current_mode(mode) == "full":
-        return CATALOGUE["sdxl-base"].hub_id, None
+    hub_id = hosted_model(mode, model)
+    if hub_id:
+        return hub_id, None
     import torch
     from diffusers import StableDiffusionXLPipeline
+
+    from .models import model_path
 
     pipe = StableDiffusionXLPipeline.from_pretrained(model_path("sdxl-base", "tiny"), dtype=torch.float32,
                                                      variant="fp16", use_safetensors=True)

@@ -1,4 +1,5 @@
-"""helpers.hosted: retries, clear errors and safe file names, against a real InferenceClient and a local server."""
+"""helpers.hosted: provider choice, retries, clear errors and safe file names, against a real InferenceClient and a
+local server. The Hub's answers about providers are stand-ins (monkeypatched `model_info`): no test uses the network."""
 
 import time
 
@@ -6,7 +7,9 @@ import pytest
 from huggingface_hub import InferenceClient
 from PIL import Image
 
-from helpers.hosted import HostedInferenceError, LocalTextToImageServer, pipeline_generator, safe_filename, text_to_image
+from helpers.hosted import (FULL_MODE_MODEL, HostedInferenceError, LocalTextToImageServer, choose_provider,
+                            hosted_model, inference_target, pipeline_generator, safe_filename, suggested_steps,
+                            text_to_image)
 
 TOKEN = "local-test-credential"  # not token-shaped on purpose: the repository scan must stay clean
 
@@ -116,6 +119,25 @@ def test_a_body_that_is_not_an_image_is_named(server, client):
         text_to_image(client, "a red circle")
 
 
+def test_a_rate_limit_is_retried(server, client):
+    server.script = [429]
+    recorder = Recorder()
+    assert text_to_image(client, "a red circle", sleep=recorder.sleep, log=recorder.log).size == (8, 8)
+    assert recorder.waits == [2.0] and "429, too many requests" in recorder.lines[0]
+
+
+@pytest.mark.parametrize("status, expected", [
+    (402, r"answered 402, .*credits are used up.*monthly credits.*PRO.*lessons 00-08.*said: .*monthly included credits"),
+    (404, r"answered 404, not found: .*Check the model id.*text-to-image"),
+    (410, r"answered 410, gone: the model is no longer served there.*`provider` and `model`.*no longer supported by"),
+])
+def test_credits_a_missing_model_and_a_retired_one_say_what_to_do(server, client, status, expected):
+    server.script = [status]
+    with pytest.raises(HostedInferenceError, match=expected):
+        text_to_image(client, "a red circle", sleep=lambda s: pytest.fail(f"a {status} must not be retried"))
+    assert len(server.requests) == 1
+
+
 def test_other_server_errors_are_not_retried(server, client):
     server.script = [500]
     with pytest.raises(HostedInferenceError, match="answered 500"):
@@ -197,3 +219,136 @@ def test_pipeline_generator_seeds_the_pipeline_like_the_lessons_do():
     assert seen["generator"] is None
     with pytest.raises(ValueError, match="seed must be a whole number >= 0"):
         generate("a red circle", seed=-1)
+
+
+# --- which provider serves a model (the Hub's provider mapping, stood in for) ---
+
+
+def mapping(*entries):
+    """The Hub's `inferenceProviderMapping` for a model: (provider, status, task) triples, in the Hub's order."""
+    return {provider: {"status": status, "providerId": f"{provider}/model", "task": task}
+            for provider, status, task in entries}
+
+
+@pytest.fixture
+def hub(monkeypatch):
+    """Answers model_info (ours and huggingface_hub's own lookup) from `hub.models`: {model id: mapping or error}."""
+    import huggingface_hub
+    from huggingface_hub.hf_api import HfApi, ModelInfo
+    from huggingface_hub.inference._providers import _common
+
+    class Hub:
+        models, asked = {}, []
+
+        def model_info(self, repo_id, *, expand=None, token=None, **kwargs):
+            self.asked.append((repo_id, expand))
+            answer = self.models[repo_id]
+            if isinstance(answer, Exception):
+                raise answer
+            return ModelInfo(id=repo_id, inferenceProviderMapping=answer)
+
+    stand_in = Hub()
+    monkeypatch.setattr(huggingface_hub, "model_info", stand_in.model_info)
+    monkeypatch.setattr(HfApi, "model_info", lambda api, repo_id, **kwargs: stand_in.model_info(repo_id, **kwargs))
+    _common._fetch_inference_provider_mapping.cache_clear()
+    yield stand_in
+    _common._fetch_inference_provider_mapping.cache_clear()
+
+
+def test_auto_picks_the_first_live_provider_in_the_hubs_order(hub):
+    hub.models["org/model"] = mapping(("hf-inference", "staging", "text-to-image"), ("nscale", "live", "text-to-image"),
+                                      ("together", "live", "text-to-image"))
+    provider, reason = choose_provider("org/model")
+    assert provider == "nscale" and "first live text-to-image provider" in reason and "also live: together" in reason
+    assert hub.asked == [("org/model", ["inferenceProviderMapping"])]
+
+
+def test_a_named_provider_that_serves_the_model_is_used_staging_with_a_caveat(hub):
+    hub.models["org/model"] = mapping(("nscale", "live", "text-to-image"), ("hf-inference", "staging", "text-to-image"))
+    assert choose_provider("org/model", "nscale") == ("nscale",
+                                                      "you asked for it, and it serves org/model for text-to-image")
+    provider, reason = choose_provider("org/model", "hf-inference")
+    assert provider == "hf-inference" and "staging" in reason
+
+
+@pytest.mark.parametrize("answer, expected", [
+    (None, r"No Inference Provider serves org/model for text-to-image\. .*base_url"),
+    ({}, r"No Inference Provider serves org/model for text-to-image\."),
+    (mapping(("fal-ai", "live", "image-to-image")), r"for text-to-image \(it is served for image-to-image only\)"),
+    (mapping(("hf-inference", "staging", "text-to-image")), r"live right now \(listed: hf-inference \(staging\)\)"),
+    (mapping(("fireworks-ai", "live", "text-to-image")), r"live on fireworks-ai, but this huggingface_hub cannot call"),
+])
+def test_auto_explains_when_nothing_serves_the_model(hub, answer, expected):
+    hub.models["org/model"] = answer
+    with pytest.raises(HostedInferenceError, match=expected):
+        choose_provider("org/model")
+
+
+def test_a_named_provider_that_does_not_serve_the_model_lists_those_that_do(hub):
+    hub.models["org/model"] = mapping(("nscale", "live", "text-to-image"), ("together", "staging", "text-to-image"))
+    listed = r"hf-inference does not serve org/model.*nscale \(live\), together \(staging\)"
+    with pytest.raises(HostedInferenceError, match=listed):
+        choose_provider("org/model", "hf-inference")
+    with pytest.raises(HostedInferenceError, match=r"Unknown provider 'no-such-provider'.*'auto'.*nscale"):
+        choose_provider("org/model", "no-such-provider")
+
+
+def test_the_lookups_own_failures_say_what_to_do(hub, monkeypatch):
+    import httpx2
+    from huggingface_hub import constants
+    from huggingface_hub.errors import HFValidationError, RepositoryNotFoundError
+
+    not_found = httpx2.Response(404, request=httpx2.Request("GET", "https://huggingface.co/api/models/org/gone"))
+    hub.models["org/gone"] = RepositoryNotFoundError("404", response=not_found)
+    hub.models["org/offline"] = httpx2.ConnectError("Name or service not known")
+    hub.models["bad id!"] = HFValidationError("Repo id must use alphanumeric chars")
+    for model, expected in [("org/gone", "The Hub has no model 'org/gone'.*check `model`"),
+                            ("org/offline", "could not be reached \\(ConnectError\\).*tiny mode"),
+                            ("bad id!", "not a model id: use 'owner/name'")]:
+        with pytest.raises(HostedInferenceError, match=expected):
+            choose_provider(model)
+    monkeypatch.undo()  # the real model_info, offline: it must not try the network
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    with pytest.raises(HostedInferenceError, match="HF_HUB_OFFLINE is set.*tiny mode"):
+        choose_provider(FULL_MODE_MODEL)
+
+
+@pytest.mark.parametrize("answer, expected", [
+    ({}, "No Inference Provider serves org/model for text-to-image \\(the Hub lists none\\)"),  # StopIteration
+    (None, "No Inference Provider serves org/model.*No provider mapping found"),
+])
+def test_text_to_image_explains_a_model_that_no_provider_serves(hub, answer, expected):
+    hub.models["org/model"] = answer
+    client = InferenceClient(model="org/model", token=TOKEN, timeout=5)  # provider "auto": the client looks it up
+    with pytest.raises(HostedInferenceError, match=expected) as caught:
+        text_to_image(client, "a red circle")
+    assert "`model` and `provider`" in str(caught.value)
+
+
+def test_text_to_image_explains_a_provider_that_does_not_serve_the_model(hub):
+    hub.models["org/model"] = mapping(("nscale", "live", "text-to-image"))
+    client = InferenceClient(model="org/model", provider="together", token=TOKEN, timeout=5)
+    with pytest.raises(HostedInferenceError, match=r"org/model \(provider together\) for text-to-image.*not supported by"):
+        text_to_image(client, "a red circle")
+    hf_inference = InferenceClient(model="org/model", provider="hf-inference", token=TOKEN, timeout=5)  # checks the task
+    with pytest.raises(HostedInferenceError, match=r"cannot be called for text-to-image.*support task.*Check `model`"):
+        text_to_image(hf_inference, "a red circle")
+
+
+def test_text_to_image_without_any_token_says_how_to_provide_one(hub, monkeypatch):
+    from huggingface_hub.inference._providers import _common
+
+    monkeypatch.setattr(_common, "get_token", lambda: None)
+    hub.models["org/model"] = mapping(("nscale", "live", "text-to-image"))
+    with pytest.raises(HostedInferenceError, match="No token for org/model.*HF_TOKEN"):
+        text_to_image(InferenceClient(model="org/model", provider="nscale", timeout=5), "a red circle")
+
+
+@pytest.mark.filterwarnings("ignore:Full mode on a CPU")  # hosted full mode needs no GPU
+def test_full_mode_calls_a_hub_model_and_tiny_mode_or_a_url_do_not():
+    assert hosted_model("full") == FULL_MODE_MODEL and hosted_model("full", "org/model") == "org/model"
+    assert hosted_model("tiny", "org/model") is None and hosted_model("full", "org/model", "http://127.0.0.1:1") is None
+    assert inference_target("full", None, "org/model") == ("org/model", None)
+    assert inference_target("tiny", "http://127.0.0.1:1", "org/model") == ("http://127.0.0.1:1", None)
+    assert suggested_steps(FULL_MODE_MODEL) == 4
+    assert suggested_steps("org/model") is None and suggested_steps(None) is None

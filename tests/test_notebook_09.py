@@ -1,13 +1,16 @@
 """Lesson 09 run against a text-to-image server that this test starts (the `base_url` parameter).
 
 The server runs the tiny SDXL behind the same protocol the hosted API speaks and requires a token, which
-the lesson must read from HF_TOKEN (never from its code) and send.
+the lesson must read from HF_TOKEN (never from its code) and send. With `base_url` the `model` and `provider`
+parameters are not used: no provider lookup. In full mode without `base_url` the lesson asks the Hub which
+provider serves `model`; offline (as every test is) that stops with a HostedInferenceError that says so.
 """
 
 import json
 from pathlib import Path
 
 import papermill
+import pytest
 import torch
 from diffusers import StableDiffusionXLPipeline
 
@@ -25,7 +28,10 @@ def test_lesson_09_talks_to_a_server_given_as_base_url(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_TOKEN", CREDENTIAL)
     with LocalTextToImageServer(pipeline_generator(pipe), token=CREDENTIAL) as server:
         papermill.execute_notebook(str(NOTEBOOK), str(tmp_path / "run.ipynb"), kernel_name="python3", progress_bar=False,
-                                   parameters={"mode": "tiny", "base_url": server.url, "output_dir": str(tmp_path / "out"), "seed": 2},
+                                   parameters={"mode": "tiny", "base_url": server.url, "seed": 2,
+                                               "output_dir": str(tmp_path / "out"),
+                                               # never looked up with base_url: a lookup of these would fail
+                                               "model": "org/not-looked-up", "provider": "no-such-provider"},
                                    cwd=str(NOTEBOOK.parent))
     prompt = helpers.defaults("sdxl-base", "tiny").prompt
     assert [request["inputs"] for request in server.requests] == [prompt, prompt]  # section 3 and the form's fallback
@@ -33,3 +39,16 @@ def test_lesson_09_talks_to_a_server_given_as_base_url(tmp_path, monkeypatch):
     assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["a-red-circle-2.png", "a-red-circle-3.png"]
     outputs = json.dumps(json.loads((tmp_path / "run.ipynb").read_text())["cells"])
     assert CREDENTIAL not in outputs, "the token must never appear in the notebook's outputs"
+
+
+def test_lesson_09_in_full_mode_offline_stops_at_the_provider_lookup_with_what_to_do(tmp_path):
+    with pytest.raises(papermill.PapermillExecutionError) as caught:
+        papermill.execute_notebook(str(NOTEBOOK), str(tmp_path / "run.ipynb"), kernel_name="python3", progress_bar=False,
+                                   parameters={"mode": "full", "output_dir": str(tmp_path / "out")},
+                                   cwd=str(NOTEBOOK.parent))
+    assert caught.value.ename == "HostedInferenceError"
+    expected = "HF_HUB_OFFLINE is set, so the Hub cannot be asked which providers serve black-forest-labs/FLUX.1-schnell"
+    assert expected in caught.value.evalue
+    ran = json.loads((tmp_path / "run.ipynb").read_text())["cells"]
+    printed = "".join("".join(output.get("text", "")) for cell in ran for output in cell.get("outputs", []))
+    assert "model: black-forest-labs/FLUX.1-schnell" in printed  # full mode's default, before any request
