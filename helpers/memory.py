@@ -246,13 +246,14 @@ def _scale(height: int, width: int, native: int) -> float:
 
 def plan_memory(names=("sdxl-base",), dtype=None, height: int | None = None, width: int | None = None, *,
                 what: str = "", machine: Machine | None = None, mode: str | None = None,
-                parameters: dict[str, int] | None = None) -> MemoryPlan:
+                parameters: dict[str, int] | None = None, placement: str | None = None) -> MemoryPlan:
     """The fastest placement of the models `names` that fits this (or the declared) machine's GPU *and* RAM.
 
     Tries, in order: everything on the accelerator; for several UNets (base + refiner), the UNets taking
     turns on the GPU while the text encoders and VAE stay there; model CPU offload; sequential CPU offload.
     `dtype` is the dtype the lesson loads in (default: the machine's). The plan is logged when
-    SDXL_TUTORIAL_PLAN_LOG is set. (00_setup, 06_base_plus_refiner, 08_speed_and_memory)
+    SDXL_TUTORIAL_PLAN_LOG is set. `placement` (e.g. "model CPU offload") checks that one placement only.
+    (00_setup, 06_base_plus_refiner, 08_speed_and_memory)
     """
     import torch
 
@@ -329,6 +330,11 @@ def plan_memory(names=("sdxl-base",), dtype=None, height: int | None = None, wid
         candidates.append(("sequential CPU offload", PROCESS_GIB + weights, gpu, code,
                            f"sequential offload: one layer at a time, ({SEQUENTIAL_GPU_GIB} + {tiled_work:.2f}) x {MARGIN} = {gpu:.1f} GiB "
                            f"GPU, several times slower; all weights in host RAM"))
+    if placement is not None:
+        known = [candidate[0] for candidate in candidates]
+        candidates = [candidate for candidate in candidates if candidate[0] == placement]
+        if not candidates:
+            raise ValueError(f"No placement {placement!r} on {machine.name}; the placements there: {', '.join(known)}.")
     budget_gpu = machine.gpu_gib if machine.gpu_gib else float("inf")
     for name, host, gpu, code, line in candidates:
         fits = host <= machine.host_budget and gpu <= budget_gpu

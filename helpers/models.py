@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .checks import check_size
-from .device import pick_device
+from .device import pick_device, rehearsal
 
 MODE_VARIABLE = "SDXL_TUTORIAL_MODE"
 CACHE_VARIABLE = "SDXL_TUTORIAL_CACHE"
@@ -99,10 +99,11 @@ def current_mode(mode: str | None = None) -> str:
     requested, _ = _requested_mode(mode)
     if requested == "auto":
         return "full" if pick_device() in ("cuda", "mps") else "tiny"
-    if requested == "full" and pick_device() == "cpu" and not _warned_full_on_cpu:
+    if requested == "full" and pick_device() == "cpu" and not _warned_full_on_cpu and not rehearsal():
         _warned_full_on_cpu = True
         warnings.warn(
-            "Full mode on a CPU: the real SDXL takes many minutes per image here (and about 14 GB of RAM). "
+            "Full mode on a CPU: the real models run here, and the real SDXL takes many minutes per image (and about "
+            "14 GB of RAM). "
             "Use a GPU runtime, or tiny mode (SDXL_TUTORIAL_MODE=tiny) for the small offline models.",
             UserWarning,
             stacklevel=2,

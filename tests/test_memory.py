@@ -123,3 +123,10 @@ def test_place_keeps_everything_on_a_cpu_whatever_the_plan():
     plan = recommend_memory_plan("consumer-8gb", refiner=False)
     assert plan.offload == "model"
     assert plan.place(Pipe(), "cpu").moved_to == "cpu"
+
+
+def test_one_placement_can_be_checked_on_its_own():
+    offload = plan_memory(["sdxl-base"], torch.float16, machine=MACHINES["colab-t4"], mode="full", placement="model CPU offload")
+    assert offload.name == "model CPU offload" and offload.runs and 8 < offload.host_gib <= 11
+    with pytest.raises(ValueError, match="everything on the cuda"):
+        plan_memory(["sdxl-base"], torch.float16, machine=MACHINES["colab-t4"], mode="full", placement="teleport")
