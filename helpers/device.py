@@ -42,8 +42,6 @@ def pick_dtype(device: str | torch.device | None = None, dtype: str | torch.dtyp
     """
     device = torch.device(device or pick_device()).type
     if dtype is None:
-        if device == "cpu" and rehearsal():
-            return torch.bfloat16  # the real-size rehearsal: the bytes per weight of the fp16 a GPU would use
         return torch.float16 if device in ("cuda", "mps") else torch.float32
     if isinstance(dtype, str):
         if dtype.lower() not in _DTYPE_NAMES:

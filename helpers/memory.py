@@ -244,28 +244,26 @@ def _scale(height: int, width: int, native: int) -> float:
     return height * width / native
 
 
-def plan_memory(names=("sdxl-base",), dtype=None, height: int | None = None, width: int | None = None, *,
+def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | None = None, *, dtype=None,
                 what: str = "", machine: Machine | None = None, mode: str | None = None,
                 parameters: dict[str, int] | None = None, placement: str | None = None) -> MemoryPlan:
     """The fastest placement of the models `names` that fits this (or the declared) machine's GPU *and* RAM.
 
     Tries, in order: everything on the accelerator; for several UNets (base + refiner), the UNets taking
     turns on the GPU while the text encoders and VAE stay there; model CPU offload; sequential CPU offload.
-    `dtype` is the dtype the lesson loads in (default: the machine's). The plan is logged when
+    `dtype`: the dtype the weights are loaded in; None (what lessons pass) means `helpers.pick_dtype()` on
+    the machine planned for, so a CPU rehearsing a declared T4 plans the T4's fp16. The plan is logged when
     SDXL_TUTORIAL_PLAN_LOG is set. `placement` (e.g. "model CPU offload") checks that one placement only.
     (00_setup, 06_base_plus_refiner, 08_speed_and_memory)
     """
     import torch
 
-    from .device import pick_device, pick_dtype
+    from .device import pick_dtype
     from .models import CATALOGUE
-    from .device import rehearsal
 
     machine = machine or this_machine()
-    if dtype is None:
+    if dtype is None:  # the lesson's own choice, helpers.pick_dtype(), on the machine planned for
         dtype = pick_dtype(machine.device) if machine.device != "cpu" else torch.float32
-    if dtype == torch.bfloat16 and machine.device == "cuda" and pick_device() == "cpu" and rehearsal():
-        dtype = torch.float16  # the rehearsal's bf16 on a CPU stands for the fp16 the GPU would load
     bytes_per = torch.finfo(dtype).bits // 8
     parts = parameters or model_parameters(names, mode)
     full = _is_full(mode)
@@ -373,7 +371,7 @@ def recommend_memory_plan(machine: Machine | str | None = None, refiner: bool = 
     if dtype is None:
         dtype = torch.float32 if machine.device == "cpu" else torch.float16
     parts = model_parameters(names, "full")
-    plan = plan_memory(names, dtype, height, width, machine=machine, mode="full", parameters=parts,
+    plan = plan_memory(names, height, width, dtype=dtype, machine=machine, mode="full", parameters=parts,
                        what="SDXL base + refiner" if refiner else "SDXL base")
     if not plan.runs and machine.device == "cpu":
         plan.name, plan.code = "tiny mode: the real SDXL does not fit this CPU's RAM", (

@@ -83,7 +83,7 @@ def test_plans_from_the_tiny_models_count_their_real_files(tmp_path, monkeypatch
     parts = model_parameters(["sdxl-base", "sdxl-refiner"], "tiny")
     assert set(parts) == {"sdxl-base/text_encoder", "sdxl-base/text_encoder_2", "sdxl-base/unet", "sdxl-base/vae", "sdxl-refiner/unet"}
     assert 4_000_000 < parts["sdxl-base/unet"] < 5_000_000  # the tiny base UNet: 4.17 M
-    plan = plan_memory(["sdxl-base"], torch.float32, 32, 32, mode="tiny", machine=MACHINES["cpu-16gb"])
+    plan = plan_memory(["sdxl-base"], 32, 32, dtype=torch.float32, mode="tiny", machine=MACHINES["cpu-16gb"])
     assert plan.runs and plan.name == "everything on the cpu"
 
 
@@ -103,10 +103,10 @@ def test_the_rehearsal_plans_for_the_real_size_and_logs_each_decision(tmp_path, 
     monkeypatch.setenv("SDXL_TUTORIAL_MACHINE", "colab-t4")
     monkeypatch.setenv("SDXL_TUTORIAL_REHEARSAL", "1")
     monkeypatch.setenv("SDXL_TUTORIAL_PLAN_LOG", str(log))
-    plan = plan_memory(["sdxl-base", "sdxl-refiner"], torch.bfloat16, 128, 128, mode="full", what="lesson 06")
+    plan = plan_memory(["sdxl-base", "sdxl-refiner"], 128, 128, mode="full", what="lesson 06")
     assert "at 1024x1024" in str(plan), "a rehearsal at 128x128 still plans the real 1024x1024 run"
-    assert "float16 weights" in str(plan), "bf16 on the rehearsal's CPU stands for the T4's fp16"
-    plan_memory(["sdxl-base"], torch.float32, mode="full", what="fp32 rung")
+    assert "float16 weights" in str(plan), "the lesson's own dtype on the declared T4 is fp16, whatever this CPU runs"
+    plan_memory(["sdxl-base"], dtype=torch.float32, mode="full", what="fp32 rung")
     records = [json.loads(line) for line in log.read_text().splitlines()]
     assert [(r["what"], r["runs"]) for r in records] == [("lesson 06", True), ("fp32 rung", False)]
     assert records[0]["host_gib"] <= 11 and records[0]["gpu_gib"] <= 15
@@ -126,7 +126,7 @@ def test_place_keeps_everything_on_a_cpu_whatever_the_plan():
 
 
 def test_one_placement_can_be_checked_on_its_own():
-    offload = plan_memory(["sdxl-base"], torch.float16, machine=MACHINES["colab-t4"], mode="full", placement="model CPU offload")
+    offload = plan_memory(["sdxl-base"], dtype=torch.float16, machine=MACHINES["colab-t4"], mode="full", placement="model CPU offload")
     assert offload.name == "model CPU offload" and offload.runs and 8 < offload.host_gib <= 11
     with pytest.raises(ValueError, match="everything on the cuda"):
-        plan_memory(["sdxl-base"], torch.float16, machine=MACHINES["colab-t4"], mode="full", placement="teleport")
+        plan_memory(["sdxl-base"], dtype=torch.float16, machine=MACHINES["colab-t4"], mode="full", placement="teleport")
