@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # Jupyter refuses to run as root (containers, some cloud machines) unless told it is intended.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
-.PHONY: lab test benchmark setup clean
+.PHONY: lab test benchmark rehearse setup clean
 
 lab: setup
 	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/
@@ -19,13 +19,18 @@ test: setup
 benchmark: setup
 	$(BIN)/python tests/benchmark.py
 
+# Every lesson in full mode, offline, on random weights at real size (builds a ~12 GB cache once). E.g.
+# `make rehearse REHEARSE_ARGS="--lessons 04 06"`; see tests/rehearsal.py.
+rehearse: setup
+	$(BIN)/python tests/rehearsal.py $(REHEARSE_ARGS)
+
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	if [ -n "$(TORCH)" ]; then $(BIN)/python -m pip install --quiet $(TORCH); fi
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[lab,test]"
 	touch $@
 
 clean:

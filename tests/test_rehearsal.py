@@ -1,0 +1,144 @@
+"""tests/rehearsal.py, cheaply: the Hub cache layout (with tiny configs), the file lists, the weight rules,
+the RssAnon parser and the check of the logged memory decisions. No real-size model is built here."""
+
+import ast
+import importlib.util
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("rehearsal", ROOT / "tests" / "rehearsal.py")
+rehearsal = importlib.util.module_from_spec(_spec)
+sys.modules["rehearsal"] = rehearsal  # dataclasses look their module up there
+_spec.loader.exec_module(rehearsal)
+
+BASE, REFINER = "stabilityai/stable-diffusion-xl-base-1.0", "stabilityai/stable-diffusion-xl-refiner-1.0"
+
+
+def _tiny(model, component):
+    from helpers.tiny.standins import tiny_config
+
+    return tiny_config(model, component)
+
+
+@pytest.mark.filterwarnings("ignore:The `local_dir_use_symlinks` argument:UserWarning")  # diffusers' own call
+def test_a_small_repository_is_laid_out_as_huggingface_hub_finds_it(tmp_path, monkeypatch):
+    import huggingface_hub
+    from diffusers import UNet2DModel
+    from huggingface_hub import constants
+
+    repo = rehearsal.Repository("google/ddpm-cat-256", (rehearsal.Component("", _tiny("ddpm", "config"), False),),
+                                rehearsal._write_ddpm_scheduler, ("scheduler_config.json",))
+    cache = rehearsal.build_cache(tmp_path / "hub", repos=[repo], min_free_gib=0)
+
+    folder = cache / "models--google--ddpm-cat-256"
+    revision = (folder / "refs" / "main").read_text()
+    assert len(revision) == 40 and int(revision, 16) >= 0
+    assert sorted(p.name for p in (folder / "snapshots" / revision).iterdir()) == [
+        "config.json", "diffusion_pytorch_model.safetensors", "scheduler_config.json"]
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))  # what HF_HUB_CACHE=<cache> sets at import
+    found = huggingface_hub.try_to_load_from_cache("google/ddpm-cat-256", "config.json")
+    assert isinstance(found, str) and Path(found) == folder / "snapshots" / revision / "config.json"
+    assert huggingface_hub.try_to_load_from_cache(BASE, "model_index.json") is None
+
+    unet = UNet2DModel.from_pretrained("google/ddpm-cat-256", cache_dir=cache, local_files_only=True, use_safetensors=True)
+    assert all(torch.isfinite(p).all() for p in unet.parameters())
+    assert any(p.abs().sum() > 0 for name, p in unet.named_parameters() if name.endswith("conv_out.weight"))
+    assert rehearsal.cache_is_complete(cache, [repo])
+
+    weights = folder / "snapshots" / revision / "diffusion_pytorch_model.safetensors"
+    before = weights.stat().st_mtime_ns
+    rehearsal.build_cache(cache, repos=[repo])  # the second run reuses the cache
+    assert weights.stat().st_mtime_ns == before
+
+
+def test_a_shared_component_is_a_hard_link_to_the_other_repositorys(tmp_path):
+    vae = _tiny("sdxl-base", "vae")
+    first = rehearsal.Repository("owner/first", (rehearsal.Component("vae", vae, True),))
+    second = rehearsal.Repository("owner/second", (rehearsal.Component("vae", vae, True, shared_from="owner/first"),))
+    cache = rehearsal.build_cache(tmp_path, repos=[first, second], min_free_gib=0)
+    name = "vae/diffusion_pytorch_model.fp16.safetensors"
+    a, b = (rehearsal.snapshot_folder(cache, repo) / name for repo in ("owner/first", "owner/second"))
+    assert a.stat().st_ino == b.stat().st_ino
+
+
+def test_the_real_repositories_list_the_files_the_lessons_load():
+    repos = {repo.repo_id: repo for repo in rehearsal.repositories()}
+    assert list(repos) == [BASE, REFINER, "google/ddpm-cat-256", "madebyollin/sdxl-vae-fp16-fix", "madebyollin/taesdxl"]
+    base = repos[BASE].files()
+    for name in ("model_index.json", "scheduler/scheduler_config.json", "tokenizer/vocab.json", "tokenizer_2/merges.txt",
+                 "text_encoder/model.fp16.safetensors", "text_encoder_2/model.fp16.safetensors",
+                 "unet/diffusion_pytorch_model.fp16.safetensors", "vae/diffusion_pytorch_model.fp16.safetensors"):
+        assert name in base
+    assert not [name for name in base if name.endswith(".safetensors") and ".fp16." not in name], "fp32 files are left out"
+    refiner = repos[REFINER].files()
+    assert "unet/diffusion_pytorch_model.fp16.safetensors" in refiner and "tokenizer_2/vocab.json" in refiner
+    assert not [name for name in refiner if name.startswith(("text_encoder/", "tokenizer/"))]
+    assert repos["google/ddpm-cat-256"].files() == ["config.json", "diffusion_pytorch_model.safetensors", "scheduler_config.json"]
+    assert repos["madebyollin/sdxl-vae-fp16-fix"].components[0].config["force_upcast"] is False
+    assert repos["madebyollin/taesdxl"].components[0].config["_class_name"] == "AutoencoderTiny"
+    total = sum(rehearsal.expected_bytes(repo) for repo in repos.values()) / 1e9
+    fp16_files = rehearsal.storage_dtype() == torch.float16  # on CUDA; a CPU's cache holds fp32 numbers
+    assert (11 < total < 14) if fp16_files else (22 < total < 25), f"{total:.1f} GB"
+
+
+def test_random_weights_follow_the_rules():
+    model = torch.nn.Sequential(torch.nn.Embedding(10, 8), torch.nn.LayerNorm(8), torch.nn.Linear(8, 400),
+                                torch.nn.GroupNorm(4, 400))
+    state = rehearsal.random_weights(model, torch.float16, seed=0)
+    assert state["0.weight"].dtype == torch.float16 and 0.01 < state["0.weight"].float().std() < 0.03
+    assert (state["1.weight"] == 1).all() and (state["1.bias"] == 0).all() and (state["3.weight"] == 1).all()
+    assert (state["2.bias"] == 0).all() and abs(state["2.weight"].float().std() - 8**-0.5) < 0.03
+    with pytest.raises(ValueError, match="No rule"):
+        class Odd(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.scale = torch.nn.Parameter(torch.ones(3))
+
+        rehearsal.random_weights(Odd(), torch.float32, seed=0)
+
+
+def test_rss_anon_is_read_from_proc_status():
+    status = "Name:\tpython\nVmRSS:\t 2048000 kB\nRssAnon:\t  1536000 kB\nRssFile:\t  512000 kB\n"
+    assert rehearsal.rss_anon_bytes(status) == 1536000 * 1024
+    assert rehearsal.rss_anon_bytes("Name:\tpython\n") is None
+    assert rehearsal.read_rss_anon(os.getpid()) > 0
+
+
+def test_a_decision_over_budget_fails_and_a_skipped_one_does_not(tmp_path):
+    log = tmp_path / "plans.jsonl"
+    decisions = [
+        {"what": "sdxl-base", "plan": "fp16 on the GPU", "runs": True, "host_gib": 3.0, "gpu_gib": 9.5},
+        {"what": "base + refiner", "plan": "everything on the GPU", "runs": False, "host_gib": 20.0, "gpu_gib": 30.0},
+    ]
+    log.write_text("".join(json.dumps(d) + "\n" for d in decisions))
+    found, problems = rehearsal.check_decisions(log, 11.0, 15.0)
+    assert len(found) == 2 and problems == []
+    with log.open("a") as file:
+        file.write(json.dumps({"what": "refiner", "plan": "model offload", "runs": True, "host_gib": 11.8, "gpu_gib": 6.0}) + "\n")
+        file.write(json.dumps({"what": "vae", "plan": "on the GPU", "runs": True, "host_gib": 1.0, "gpu_gib": 16.0}) + "\n")
+        file.write("not json\n")
+    found, problems = rehearsal.check_decisions(log, 11.0, 15.0)
+    assert len(found) == 4 and len(problems) == 3
+    assert "host RAM" in problems[0] and "GPU" in problems[1] and "not a JSON" in problems[2]
+    assert rehearsal.check_decisions(tmp_path / "missing.jsonl", 11.0, 15.0) == ([], [])
+
+
+def _parameter_names(notebook: Path) -> set[str]:
+    cells = json.loads(notebook.read_text())["cells"]
+    source = next("".join(c["source"]) for c in cells if "parameters" in c.get("metadata", {}).get("tags", []))
+    return {target.id for node in ast.parse(source).body if isinstance(node, ast.Assign) for target in node.targets}
+
+
+@pytest.mark.parametrize("lesson", sorted(rehearsal.PARAMETERS_CPU))
+def test_every_rehearsal_parameter_is_in_the_lessons_parameters_cell(lesson):
+    notebook = next((ROOT / "notebooks").glob(f"{lesson}_*.ipynb"))
+    names = _parameter_names(notebook)
+    assert set(rehearsal.PARAMETERS_CPU[lesson]) <= names
+    if lesson in rehearsal.LOCAL_SERVER_LESSONS:
+        assert "base_url" in names
