@@ -261,6 +261,7 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
     from .device import pick_dtype
     from .models import CATALOGUE
 
+    logged = machine is None  # only decisions for this (or the declared) machine go to the plan log
     machine = machine or this_machine()
     if dtype is None:  # the lesson's own choice, helpers.pick_dtype(), on the machine planned for
         dtype = pick_dtype(machine.device) if machine.device != "cpu" else torch.float32
@@ -338,14 +339,15 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
         fits = host <= machine.host_budget and gpu <= budget_gpu
         arithmetic.append(f"{'fits' if fits else 'too big'} · {line} · host {host:.2f} of {machine.host_budget:.1f} GiB")
         if fits:
-            return _logged(MemoryPlan(name, code, arithmetic, machine, host, gpu, True, what))
+            return _logged(MemoryPlan(name, code, arithmetic, machine, host, gpu, True, what), logged)
     _, host, gpu, _, _ = candidates[-1]
-    return _logged(MemoryPlan(f"none of the placements fits {' + '.join(names)} in {dtype_name}", (), arithmetic, machine, host, gpu, False, what))
+    return _logged(MemoryPlan(f"none of the placements fits {' + '.join(names)} in {dtype_name}", (), arithmetic, machine, host, gpu, False, what),
+                   logged)
 
 
-def _logged(plan: MemoryPlan) -> MemoryPlan:
+def _logged(plan: MemoryPlan, logged: bool = True) -> MemoryPlan:
     log = os.environ.get(PLAN_LOG_VARIABLE)
-    if log:
+    if log and logged:
         record = {"what": plan.what, "plan": plan.name, "runs": plan.runs, "host_gib": round(plan.host_gib, 3),
                   "gpu_gib": round(plan.gpu_gib, 3), "machine": plan.machine.name if plan.machine else None}
         with open(log, "a", encoding="utf-8") as file:
@@ -366,14 +368,13 @@ def recommend_memory_plan(machine: Machine | str | None = None, refiner: bool = 
         if machine not in MACHINES:
             raise ValueError(f"Unknown machine {machine!r}. Known: {', '.join(MACHINES)}; or pass a Machine.")
         machine = MACHINES[machine]
-    machine = machine or this_machine()
     names = ("sdxl-base", "sdxl-refiner") if refiner else ("sdxl-base",)
     if dtype is None:
-        dtype = torch.float32 if machine.device == "cpu" else torch.float16
+        dtype = torch.float32 if (machine or this_machine()).device == "cpu" else torch.float16
     parts = model_parameters(names, "full")
     plan = plan_memory(names, height, width, dtype=dtype, machine=machine, mode="full", parameters=parts,
                        what="SDXL base + refiner" if refiner else "SDXL base")
-    if not plan.runs and machine.device == "cpu":
+    if not plan.runs and plan.machine.device == "cpu":
         plan.name, plan.code = "tiny mode: the real SDXL does not fit this CPU's RAM", (
             "SDXL_TUTORIAL_MODE=tiny  # or mode = 'tiny' in a lesson's parameters cell",)
     return plan

@@ -107,6 +107,7 @@ def test_the_rehearsal_plans_for_the_real_size_and_logs_each_decision(tmp_path, 
     assert "at 1024x1024" in str(plan), "a rehearsal at 128x128 still plans the real 1024x1024 run"
     assert "float16 weights" in str(plan), "the lesson's own dtype on the declared T4 is fp16, whatever this CPU runs"
     plan_memory(["sdxl-base"], dtype=torch.float32, mode="full", what="fp32 rung")
+    recommend_memory_plan("a100-40gb")  # a question about another machine is not this lesson's decision
     records = [json.loads(line) for line in log.read_text().splitlines()]
     assert [(r["what"], r["runs"]) for r in records] == [("lesson 06", True), ("fp32 rung", False)]
     assert records[0]["host_gib"] <= 11 and records[0]["gpu_gib"] <= 15
