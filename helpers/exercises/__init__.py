@@ -1,0 +1,100 @@
+"""Self-checking exercises: the learner writes a few lines, a `check_...` call says right, or what is wrong.
+
+An exercise cell in a lesson defines something (a function or a value) where the learner's code goes,
+with `...` as the placeholder, and ends with its check, e.g.
+
+    def posterior_mean(x_t, x0, t, scheduler):
+        ...  # your code: two or three lines
+    check_posterior_mean(posterior_mean)
+
+A check never raises and never gives the answer away. It prints one line:
+- "not done yet" while the placeholder is still there (so a lesson runs from top to bottom unfilled),
+- "right" with what was checked, or
+- what is wrong (a shape, a sign, which case fails) and a hint.
+
+Checks bring their own inputs (a small scheduler, a few tensors), so an exercise cell needs nothing from
+the lesson but its imports, and the test suite can run it alone: once as committed (it must say "not done
+yet") and once with the instructor's solution (it must say "right"). The solutions are in the repository's
+`solutions/` folder, one file per lesson, never in the lessons.
+
+Each lesson's checks live in `lessonNN.py` beside this file; all are importable from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+RESULTS: dict[str, "Result"] = {}  # the latest verdict of each exercise, by name (read by the tests)
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    ok: bool | None  # None: not attempted yet (the placeholder is still there)
+    message: str
+
+
+def report(name: str, ok: bool | None, message: str) -> Result:
+    """Record and print the verdict on exercise `name`."""
+    mark = {True: "✅ Right", False: "❌ Not yet", None: "✏️  Not done yet"}[ok]
+    result = Result(name, ok, message)
+    RESULTS[name] = result
+    print(f"{mark} ({name}): {message}")
+    return result
+
+
+def unfinished(value) -> bool:
+    """True while the learner's answer is still the placeholder `...` (or a function body of `...`)."""
+    return value is Ellipsis or value is None
+
+
+def call(name: str, function, *args, **kwargs):
+    """Call the learner's function; return (value, None), or (None, a polite message) if it raised.
+
+    The message names the exception and its text, never a traceback into the course's code.
+    """
+    if not callable(function):
+        return None, f"expected a function, got {type(function).__name__}. Define it with `def` and pass its name."
+    try:
+        return function(*args, **kwargs), None
+    except Exception as error:  # the learner's code: report it, do not crash the lesson
+        return None, f"your function raised {type(error).__name__}: {error}"
+
+
+def compare_tensors(answer, expected: torch.Tensor, what: str, atol: float = 1e-5) -> str | None:
+    """None if `answer` is a tensor matching `expected`; otherwise what differs (type, shape, values)."""
+    if not isinstance(answer, torch.Tensor):
+        return f"{what} should be a torch tensor, got {type(answer).__name__}."
+    if answer.shape != expected.shape:
+        return f"{what} has shape {tuple(answer.shape)}; it should have shape {tuple(expected.shape)}."
+    difference = (answer.double() - expected.double()).abs().max().item()
+    if not difference <= atol:  # also catches NaN
+        scale = expected.double().abs().max().item() or 1.0
+        return f"{what} has the right shape but its values are off by up to {difference:.3g} (values are about {scale:.3g} in size)."
+    return None
+
+
+def compare_number(answer, expected: float, what: str, rel: float = 1e-4) -> str | None:
+    """None if `answer` is a number equal to `expected` (relatively); otherwise what is wrong, without the value."""
+    if isinstance(answer, torch.Tensor) and answer.numel() == 1:
+        answer = answer.item()
+    if isinstance(answer, bool) or not isinstance(answer, (int, float)):
+        return f"{what} should be a number, got {type(answer).__name__}."
+    if abs(answer - expected) > rel * max(abs(expected), 1e-12):
+        direction = "too large" if answer > expected else "too small"
+        return f"{what} = {answer:.4g} is {direction}."
+    return None
+
+
+from .lesson00 import *  # noqa: E402,F401,F403
+from .lesson01 import *  # noqa: E402,F401,F403
+from .lesson02 import *  # noqa: E402,F401,F403
+from .lesson03 import *  # noqa: E402,F401,F403
+from .lesson04 import *  # noqa: E402,F401,F403
+from .lesson05 import *  # noqa: E402,F401,F403
+from .lesson06 import *  # noqa: E402,F401,F403
+from .lesson07 import *  # noqa: E402,F401,F403
+from .lesson08 import *  # noqa: E402,F401,F403
+from .lesson09 import *  # noqa: E402,F401,F403

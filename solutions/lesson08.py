@@ -1,0 +1,3 @@
+"""Solutions to the exercises of lesson 08: for instructors. Each entry is the filled-in exercise cell."""
+
+SOLUTIONS: dict[str, str] = {}

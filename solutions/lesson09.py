@@ -1,0 +1,3 @@
+"""Solutions to the exercises of lesson 09: for instructors. Each entry is the filled-in exercise cell."""
+
+SOLUTIONS: dict[str, str] = {}
