@@ -11,14 +11,14 @@ import os as _os
 from . import memory
 from .checks import check_prompt, check_size, check_strength, prepare_image
 from .device import (
-    environment_report, expect_trained, flush, generator, in_colab, measure, pick_device, pick_dtype, rehearsal,
+    expect_trained, flush, generator, in_colab, measure, pick_device, pick_dtype, rehearsal,
 )
 from .models import (
-    ModelUnavailableError, current_mode, defaults, mode_reason, model_path, prepare, training_defaults,
+    ModelUnavailableError, SizeTooLargeError, current_mode, defaults, environment_report, mode_reason, model_path, prepare, training_defaults,
 )
 
 __all__ = [
-    "ModelUnavailableError", "check_prompt", "check_size", "check_strength", "current_mode", "defaults",
+    "ModelUnavailableError", "SizeTooLargeError", "check_prompt", "check_size", "check_strength", "current_mode", "defaults",
     "environment_report", "expect_trained", "flush", "generator", "in_colab", "measure", "mode_reason", "model_path", "pick_device",
     "pick_dtype", "prepare", "prepare_image", "rehearsal", "training_defaults",
 ]

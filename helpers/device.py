@@ -187,10 +187,10 @@ def measure(label: str = "", device: str | None = None):
 
 
 # ---------------------------------------------------------------------------------------------
-# The environment report
+# What this machine has (helpers.models.environment_report puts it together with the mode)
 
 
-def _version(package: str) -> str:
+def package_version(package: str) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -211,7 +211,7 @@ def free_accelerator_memory(device: str) -> int | None:
     return None
 
 
-def _accelerator_description(device: str) -> str:
+def accelerator_description(device: str) -> str:
     if device == "cuda":
         props = torch.cuda.get_device_properties(0)
         free, total = torch.cuda.mem_get_info()
@@ -219,31 +219,3 @@ def _accelerator_description(device: str) -> str:
     if device == "mps":
         return "Apple GPU (MPS), shares the system RAM"
     return f"CPU only ({os.cpu_count()} cores)"
-
-
-def environment_report(mode: str | None = None, print_it: bool = True) -> dict:
-    """One call that says what this machine is and which mode the lessons will use. (00_setup)"""
-    import psutil
-
-    from .models import current_mode, mode_reason
-
-    device = pick_device()
-    memory = psutil.virtual_memory()
-    report = {
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "diffusers": _version("diffusers"),
-        "transformers": _version("transformers"),
-        "device": device,
-        "accelerator": _accelerator_description(device),
-        "ram": f"{memory.total / 2**30:.1f} GiB ({memory.available / 2**30:.1f} GiB available)",
-        "colab": in_colab(),
-        "mode": current_mode(mode),
-        "mode_reason": mode_reason(mode),
-        "dtype": str(pick_dtype(device)).replace("torch.", ""),
-    }
-    if print_it:
-        width = max(len(key) for key in report)
-        for key, value in report.items():
-            print(f"{key:<{width}}  {value}")
-    return report

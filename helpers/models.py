@@ -8,12 +8,13 @@ sizes and step counts that suit that model. 00_setup explains the two modes.
 from __future__ import annotations
 
 import os
+import platform
 import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .checks import check_size
-from .device import pick_device, rehearsal
+from .device import accelerator_description, in_colab, package_version, pick_device, pick_dtype, rehearsal
 
 MODE_VARIABLE = "SDXL_TUTORIAL_MODE"
 CACHE_VARIABLE = "SDXL_TUTORIAL_CACHE"
@@ -122,6 +123,33 @@ def mode_reason(mode: str | None = None) -> str:
     return f"{resolved} (chosen by {source})"
 
 
+def environment_report(mode: str | None = None, print_it: bool = True) -> dict:
+    """One call that says what this machine is and which mode the lessons will use. (00_setup)"""
+    import psutil
+    import torch
+
+    device = pick_device()
+    memory = psutil.virtual_memory()
+    report = {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "diffusers": package_version("diffusers"),
+        "transformers": package_version("transformers"),
+        "device": device,
+        "accelerator": accelerator_description(device),
+        "ram": f"{memory.total / 2**30:.1f} GiB ({memory.available / 2**30:.1f} GiB available)",
+        "colab": in_colab(),
+        "mode": current_mode(mode),
+        "mode_reason": mode_reason(mode),
+        "dtype": str(pick_dtype(device)).replace("torch.", ""),
+    }
+    if print_it:
+        width = max(len(key) for key in report)
+        for key, value in report.items():
+            print(f"{key:<{width}}  {value}")
+    return report
+
+
 # ---------------------------------------------------------------------------------------------
 # The catalogue
 
@@ -172,8 +200,37 @@ def defaults(name: str, mode: str | None = None, **chosen) -> Defaults:
     base = entry.full if entry.hub_id is not None and current_mode(mode) == "full" else entry.tiny
     result = _with_choices("defaults", base, chosen)
     check_size(result.height, result.width)
+    _check_near_trained_size(name, current_mode(mode), base, result)
     _check_whole_number("num_inference_steps", result.num_inference_steps)
     return result
+
+
+ANY_SIZE_VARIABLE = "SDXL_TUTORIAL_ANY_SIZE"
+LARGEST_SIZE_RATIO = 16  # pixels, relative to the size the model was trained at: 4x each side
+
+
+class SizeTooLargeError(ValueError):
+    """A size far beyond what the model was trained at: refused before any work starts."""
+
+
+def _check_near_trained_size(name: str, mode: str, trained: Defaults, asked: Defaults) -> None:
+    """Refuse sizes far beyond the model's trained size (each step's cost grows with the pixels, attention faster).
+
+    Tiny SDXL at SDXL's own 1024x1024 is 1024x the pixels of its 32x32: many minutes on a CPU for a picture the
+    tiny model cannot draw. Set SDXL_TUTORIAL_ANY_SIZE=1 to go on deliberately.
+    """
+    ratio = asked.height * asked.width / (trained.height * trained.width)
+    if ratio <= LARGEST_SIZE_RATIO or os.environ.get(ANY_SIZE_VARIABLE, "") not in ("", "0"):
+        return
+    raise SizeTooLargeError(
+        f"{asked.height}x{asked.width} is {ratio:.0f} times the pixels {name} was trained at in {mode} mode "
+        f"({trained.height}x{trained.width}). Every step would cost at least {ratio:.0f} times as much as at that size "
+        f"(the attention layers grow faster still), and the model has never seen pictures this large. "
+        + ("Tiny mode's models are small: for SDXL's own sizes use full mode on a GPU. " if mode == "tiny" else "")
+        + f"Choose a size up to {LARGEST_SIZE_RATIO}x the pixels (e.g. height=width={trained.height * 2}), or, to go "
+        f"on deliberately, set the environment variable {ANY_SIZE_VARIABLE}=1 (in a notebook: "
+        f"`import os; os.environ[\"{ANY_SIZE_VARIABLE}\"] = \"1\"`) and run again."
+    )
 
 
 def _with_choices(function: str, base, chosen: dict):

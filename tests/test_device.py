@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from helpers import device as device_module
-from helpers.device import environment_report, flush, generator, measure, pick_device, pick_dtype
+from helpers.device import flush, generator, measure, pick_device, pick_dtype
 
 
 def test_pick_device_prefers_cuda_then_mps_then_cpu(monkeypatch):
@@ -77,21 +77,6 @@ def test_measure_records_the_time_even_when_the_block_fails():
         with measure(device="cpu") as result:
             raise RuntimeError("boom")
     assert result.seconds >= 0
-
-
-def test_environment_report_names_versions_device_and_mode(capsys, monkeypatch):
-    monkeypatch.setenv("SDXL_TUTORIAL_MODE", "tiny")
-    report = environment_report()
-    printed = capsys.readouterr().out
-    for key in ("python", "torch", "diffusers", "transformers", "accelerator", "ram", "mode"):
-        assert key in report and key in printed
-    assert report["mode"] == "tiny"
-    assert "SDXL_TUTORIAL_MODE" in report["mode_reason"]
-
-
-def test_environment_report_says_cpu_only_without_a_gpu(monkeypatch):
-    monkeypatch.setattr(device_module, "pick_device", lambda: "cpu")
-    assert environment_report(print_it=False)["accelerator"].startswith("CPU only")
 
 
 def test_free_accelerator_memory_is_none_without_an_accelerator():

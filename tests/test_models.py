@@ -215,3 +215,47 @@ def test_training_defaults_keep_a_lessons_choices_and_fill_the_nones():
 def test_training_defaults_reject_bad_settings_with_the_fix(chosen, message):
     with pytest.raises(ValueError, match=message):
         helpers.training_defaults("tiny", **chosen)
+
+
+def test_environment_report_names_versions_device_and_mode(capsys, monkeypatch):
+    monkeypatch.setenv("SDXL_TUTORIAL_MODE", "tiny")
+    report = models.environment_report()
+    printed = capsys.readouterr().out
+    for key in ("python", "torch", "diffusers", "transformers", "accelerator", "ram", "mode"):
+        assert key in report and key in printed
+    assert report["mode"] == "tiny"
+    assert "SDXL_TUTORIAL_MODE" in report["mode_reason"]
+
+
+def test_environment_report_says_cpu_only_without_a_gpu(monkeypatch):
+    monkeypatch.setattr(models, "pick_device", lambda: "cpu")
+    assert models.environment_report(print_it=False)["accelerator"].startswith("CPU only")
+
+
+def test_device_does_not_import_models():
+    """Data flows one way: models (the mode) builds on device (the hardware), never the reverse."""
+    import ast
+    from pathlib import Path
+
+    source = Path(helpers.device.__file__).read_text()
+    imported = {node.module for node in ast.walk(ast.parse(source)) if isinstance(node, ast.ImportFrom) and node.module}
+    assert not {"models", "helpers.models"} & imported
+
+
+def test_sizes_far_beyond_the_trained_size_stop_before_any_work_with_the_way_on(monkeypatch):
+    monkeypatch.delenv("SDXL_TUTORIAL_ANY_SIZE", raising=False)
+    with pytest.raises(helpers.SizeTooLargeError) as caught:
+        helpers.defaults("sdxl-base", "tiny", height=1024, width=1024)
+    message = str(caught.value)
+    assert "1024 times the pixels" in message and "(32x32)" in message
+    assert "full mode on a GPU" in message and "SDXL_TUTORIAL_ANY_SIZE=1" in message
+    assert helpers.defaults("sdxl-base", "tiny", height=128, width=128).height == 128  # 16x: still allowed
+    monkeypatch.setenv("SDXL_TUTORIAL_ANY_SIZE", "1")
+    assert helpers.defaults("sdxl-base", "tiny", height=1024, width=1024).width == 1024
+
+
+def test_full_mode_allows_sdxls_sizes_and_refuses_far_beyond(monkeypatch, on_gpu):
+    monkeypatch.delenv("SDXL_TUTORIAL_ANY_SIZE", raising=False)
+    assert helpers.defaults("sdxl-base", "full", height=1536, width=640).height == 1536
+    with pytest.raises(helpers.SizeTooLargeError, match="1024x1024"):
+        helpers.defaults("sdxl-base", "full", height=4096, width=8192)
