@@ -406,3 +406,73 @@ class StepRecorder:
         slider = ipywidgets.IntSlider(value=last, min=0, max=last, description="recorded", continuous_update=False)
         slider.observe(lambda change: setattr(frame, "value", frame_png(change["new"])), names="value")
         return ipywidgets.VBox([slider, frame])
+
+
+# ---------------------------------------------------------------------------------------------
+# The speed ladder's table and chart (08_speed_and_memory)
+#
+# A ladder's results map each rung's name to what `helpers.measure` returned for `per` repeated calls
+# (anything with `.seconds`, `.peak_gib` and `.memory_kind`), or to a string: why that rung was skipped.
+
+LADDER_NAME_WIDTH = 34
+
+
+def _check_ladder(results, per):
+    if not isinstance(results, dict) or not results:
+        raise ValueError("The ladder's results should be a dict {rung name: measurement or skip reason} with at least one rung.")
+    if isinstance(per, bool) or not isinstance(per, int) or per < 1:
+        raise ValueError(f"per must be a positive whole number (the timed calls per rung), got {per!r}.")
+    for name, result in results.items():
+        if not isinstance(result, str) and not all(hasattr(result, key) for key in ("seconds", "peak_gib", "memory_kind")):
+            raise TypeError(f"Rung {name!r}: expected what helpers.measure returns, or a string saying why it was "
+                            f"skipped, got {type(result).__name__}.")
+
+
+def ladder_row(name, result, per=1, unit="picture"):
+    """One line for one rung: seconds per `unit` (the measured time over `per` calls) and peak memory, or the
+    reason it was skipped. Introduced in 08_speed_and_memory."""
+    _check_ladder({name: result}, per)
+    if isinstance(result, str):
+        return f"{name:{LADDER_NAME_WIDTH}}{result}"
+    return f"{name:{LADDER_NAME_WIDTH}}{result.seconds / per:8.3f} s per {unit} · peak {result.peak_gib:6.2f} GiB ({result.memory_kind})"
+
+
+def ladder_table(results, per=1, unit="picture"):
+    """The ladder as a text table: one row per rung, seconds per `unit` and peak GiB, skipped rungs with
+    their reason. Returns the text (print it). Introduced in 08_speed_and_memory."""
+    _check_ladder(results, per)
+    header = f"s / {unit}"
+    lines = [f"{'rung':{LADDER_NAME_WIDTH}}{header:>14}{'peak GiB':>10}"]
+    for name, result in results.items():
+        if isinstance(result, str):
+            lines.append(f"{name:{LADDER_NAME_WIDTH}}{'—':>14}{'—':>10}   {result}")
+        else:
+            lines.append(f"{name:{LADDER_NAME_WIDTH}}{result.seconds / per:14.3f}{result.peak_gib:10.2f}")
+    return "\n".join(lines)
+
+
+def ladder_chart(results, per=1, unit="picture", title=None):
+    """Two bar charts side by side, seconds per `unit` and peak memory, one bar per rung in order, each bar
+    labelled with its value; skipped rungs say "skipped here". Returns the figure. Introduced in
+    08_speed_and_memory."""
+    _check_ladder(results, per)
+    labels = list(results)
+    ran = [name for name in labels if not isinstance(results[name], str)]
+    seconds = [0.0 if name not in ran else results[name].seconds / per for name in labels]
+    memory = [0.0 if name not in ran else results[name].peak_gib for name in labels]
+    kind = results[ran[0]].memory_kind if ran else "memory"
+    figure, axes = plt.subplots(1, 2, figsize=(13, 0.45 * len(labels) + 1.2), sharey=True)
+    for ax, values, colour, label, form in ((axes[0], seconds, "tab:blue", f"seconds per {unit}", "{:.3g} s"),
+                                            (axes[1], memory, "tab:orange", f"peak GiB ({kind})", "{:.2f} GiB")):
+        ax.barh(labels, values, color=colour)
+        ax.set_xlabel(label)
+        for row, (name, value) in enumerate(zip(labels, values)):
+            text = "  skipped here" if name not in ran else " " + form.format(value)
+            ax.text(value, row, text, va="center", color="grey" if name not in ran else "black", fontsize=9)
+        ax.margins(x=0.25)
+    axes[0].invert_yaxis()
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    plt.show()
+    return figure

@@ -478,3 +478,82 @@ def test_show_sizes_cells_to_the_images_so_strips_are_not_padded_into_squares():
     assert width == 4 and height == pytest.approx(2 * 4 * 32 / 256)
     width, height = show([Image.new("RGB", (32, 32))], titles=["square"], scale=3).get_size_inches()
     assert (width, height) == pytest.approx((3, 3.4))
+
+
+# the speed ladder's table and chart (lesson 08)
+
+
+def measured(seconds, peak_gib, kind="process RSS"):
+    from helpers.device import Measurement
+
+    return Measurement(label="rung", seconds=seconds, peak_bytes=int(peak_gib * 2**30), memory_kind=kind)
+
+
+LADDER = {"fp32": measured(4.0, 1.5), "fp16": "skipped: fp16 needs a CUDA or MPS accelerator", "channels_last": measured(3.0, 1.25)}
+
+
+def test_ladder_table_gives_seconds_per_picture_and_peak_memory_per_rung_in_order():
+    from helpers.display import ladder_table
+
+    lines = ladder_table(LADDER, per=2).splitlines()
+    assert lines[0].split() == ["rung", "s", "/", "picture", "peak", "GiB"]
+    assert [line.split()[0] for line in lines[1:]] == ["fp32", "fp16", "channels_last"]
+    assert lines[1].split()[1:] == ["2.000", "1.50"]
+    assert lines[3].split()[1:] == ["1.500", "1.25"]
+
+
+def test_ladder_table_says_why_a_rung_was_skipped():
+    from helpers.display import ladder_table
+
+    assert "fp16 needs a CUDA or MPS accelerator" in ladder_table(LADDER).splitlines()[2]
+
+
+def test_ladder_table_names_its_unit():
+    from helpers.display import ladder_table
+
+    assert "s / decode" in ladder_table(LADDER, unit="decode").splitlines()[0]
+
+
+def test_ladder_row_prints_one_rung_as_the_ladder_climbs():
+    from helpers.display import ladder_row
+
+    assert ladder_row("fp32", LADDER["fp32"], per=4).split()[1:5] == ["1.000", "s", "per", "picture"]
+    assert "(process RSS)" in ladder_row("fp32", LADDER["fp32"])
+    assert ladder_row("fp16", LADDER["fp16"]).endswith("skipped: fp16 needs a CUDA or MPS accelerator")
+
+
+@pytest.mark.parametrize("results, per, error", [
+    ({}, 1, ValueError), ([("fp32", 1.0)], 1, ValueError), (LADDER, 0, ValueError), (LADDER, 1.5, ValueError),
+    ({"fp32": 3.5}, 1, TypeError),
+])
+def test_ladder_helpers_reject_what_is_not_a_ladder(results, per, error):
+    from helpers.display import ladder_chart, ladder_table
+
+    for draw in (ladder_table, ladder_chart):
+        with pytest.raises(error):
+            draw(results, per=per)
+
+
+def test_ladder_chart_draws_one_bar_per_rung_for_time_and_for_memory():
+    from helpers.display import ladder_chart
+
+    figure = ladder_chart(LADDER, per=2, title="tiny mode on cpu")
+    seconds_axis, memory_axis = figure.axes
+    assert [bar.get_width() for bar in seconds_axis.patches] == [2.0, 0.0, 1.5]
+    assert [round(bar.get_width(), 2) for bar in memory_axis.patches] == [1.5, 0.0, 1.25]
+    assert "process RSS" in memory_axis.get_xlabel() and seconds_axis.get_xlabel() == "seconds per picture"
+    assert figure._suptitle.get_text() == "tiny mode on cpu"
+
+
+def test_ladder_chart_labels_skipped_rungs_and_the_values_of_the_others():
+    from helpers.display import ladder_chart
+
+    texts = [text.get_text().strip() for text in ladder_chart(LADDER, per=2).axes[0].texts]
+    assert texts == ["2 s", "skipped here", "1.5 s"]
+
+
+def test_ladder_chart_draws_even_when_every_rung_was_skipped():
+    from helpers.display import ladder_chart
+
+    figure = ladder_chart({"fp16": "skipped: no GPU"})
+    assert [text.get_text().strip() for text in figure.axes[1].texts] == ["skipped here"]
