@@ -1,7 +1,8 @@
-"""Clear errors for bad input, before it reaches a pipeline: sizes, prompts, img2img pictures and strengths.
+"""Clear errors for bad input, before it reaches a pipeline: sizes, prompts, img2img pictures and strengths;
+and one measure the lessons use to tell a picture from noise.
 
-Used by the lessons' forms and checks (05_sdxl_base, 07_img2img_sdedit). Each error says what was wrong
-and what to do; conversions that change a picture say what they did.
+Used by the lessons' forms and checks (01_denoising_loop, 02_schedulers, 05_sdxl_base, 07_img2img_sdedit).
+Each error says what was wrong and what to do; conversions that change a picture say what they did.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import torch
 from PIL import Image
 
 
@@ -112,3 +114,17 @@ def prepare_image(image, multiple: int = 8, max_pixels: int | None = 1024 * 1024
         left, top = (width - new_width) // 2, (height - new_height) // 2
         image = image.crop((left, top, left + new_width, top + new_height))
     return image
+
+
+def neighbour_correlation(x: torch.Tensor) -> float:
+    """The correlation between each pixel and its right-hand neighbour, over a batch of pictures (..., height, width).
+
+    About 0 for noise, near 1 for pictures (real pictures are smooth). It tells pictures from noise, not good
+    pictures from bad ones: a blurry picture scores high too. A flat picture has no correlation; it counts as 0.
+    (01_denoising_loop, 02_schedulers)
+    """
+    x = torch.as_tensor(x).detach().float().cpu()
+    if x.dim() < 2 or x.shape[-1] < 2:
+        raise ValueError(f"neighbour_correlation needs pictures at least 2 pixels wide, shaped (..., height, width); got {tuple(x.shape)}.")
+    left, right = x[..., :, :-1].flatten(), x[..., :, 1:].flatten()
+    return torch.corrcoef(torch.stack([left, right]))[0, 1].nan_to_num(0.0).item()

@@ -114,3 +114,24 @@ def test_max_pixels_follows_the_mode_and_none_keeps_the_size():
     with pytest.warns(UserWarning, match="scaled down"):
         assert helpers.prepare_image(photo, max_pixels=32 * 32).width <= 40
     assert helpers.prepare_image(photo, max_pixels=None).size == (640, 480)
+
+
+def test_neighbour_correlation_is_near_zero_for_noise_and_near_one_for_a_smooth_picture():
+    import torch
+
+    from helpers.checks import neighbour_correlation
+
+    noise = torch.randn(4, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    ramp = torch.linspace(-1, 1, 32).expand(1, 3, 32, 32)
+    assert abs(neighbour_correlation(noise)) < 0.1
+    assert neighbour_correlation(ramp) > 0.99
+
+
+def test_neighbour_correlation_counts_a_flat_picture_as_zero_and_refuses_a_one_pixel_row():
+    import torch
+
+    from helpers.checks import neighbour_correlation
+
+    assert neighbour_correlation(torch.zeros(1, 3, 8, 8)) == 0.0
+    with pytest.raises(ValueError, match="at least 2 pixels wide"):
+        neighbour_correlation(torch.zeros(3, 8, 1))
