@@ -99,3 +99,29 @@ def test_parse_caption_finds_the_world_words_in_a_prompt():
 def test_sharpness_is_lower_after_a_blur():
     picture = shapes.plain(np.random.default_rng(6)).image
     assert shapes.sharpness(picture.filter(ImageFilter.GaussianBlur(2))) < shapes.sharpness(picture)
+
+
+def test_the_world_check_accepts_the_world_and_names_the_colour():
+    pictures = shapes.dataset(200, seed=5, size=16)
+    verdicts = [shapes.looks_like_the_world(p.image) for p in pictures]
+    assert np.mean([ok for ok, _ in verdicts]) >= 0.9
+    assert np.mean([colour == p.colour for (ok, colour), p in zip(verdicts, pictures) if ok]) >= 0.95
+
+
+def test_the_world_check_rejects_noise_an_empty_picture_and_a_dark_background():
+    from PIL import Image
+
+    rng = np.random.default_rng(7)
+    noise = Image.fromarray(rng.integers(0, 256, size=(16, 16, 3), dtype=np.uint8))
+    assert shapes.looks_like_the_world(noise) == (False, None)
+    assert shapes.looks_like_the_world(Image.new("RGB", (16, 16), (240, 240, 235)))[0] is False
+    dark = shapes.draw("yellow", "circle", 16, (8, 8), 4, background=(30, 30, 30))
+    assert shapes.looks_like_the_world(dark)[0] is False
+
+
+def test_the_world_check_rejects_an_object_of_a_colour_outside_the_palette():
+    from PIL import Image, ImageDraw
+
+    picture = Image.new("RGB", (16, 16), (240, 240, 235))
+    ImageDraw.Draw(picture).ellipse([4, 4, 11, 11], fill=(20, 20, 20))  # black: far from all six colours
+    assert shapes.looks_like_the_world(picture)[0] is False

@@ -166,10 +166,14 @@ def parse_caption(prompt: str) -> tuple[str | None, str | None]:
     return colour, shape
 
 
+def _pixels_and_border(picture) -> tuple[np.ndarray, np.ndarray]:
+    pixels = np.asarray(picture.convert("RGB"), dtype=float)
+    return pixels, np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+
+
 def foreground_mask(picture) -> np.ndarray:
     """Pixels far from the background colour (the median of the picture's border)."""
-    pixels = np.asarray(picture.convert("RGB"), dtype=float)
-    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+    pixels, border = _pixels_and_border(picture)
     return np.linalg.norm(pixels - np.median(border, axis=0), axis=2) > 60
 
 
@@ -206,3 +210,20 @@ def sharpness(picture) -> float:
     """
     grey = np.asarray(picture.convert("L"), dtype=float)
     return float(np.sqrt((np.diff(grey, axis=0) ** 2).mean() + (np.diff(grey, axis=1) ** 2).mean()))
+
+
+def looks_like_the_world(picture) -> tuple[bool, str | None]:
+    """Does `picture` look like one of this world's: (verdict, the nearest palette colour's name or None)?
+
+    A picture of the world has a light, plain border (its background) and a foreground covering 3-70% of
+    it whose mean colour is near one of the six colours. Pure noise fails the border test; a blob of the
+    wrong colour fails the colour test. Lesson 03 judges its samples with it (03_train_a_tiny_diffusion_model).
+    """
+    pixels, border = _pixels_and_border(picture)
+    background = np.median(border, axis=0)
+    foreground = foreground_mask(picture)
+    if background.min() < 180 or np.abs(border - background).mean() > 25 or not 0.03 < foreground.mean() < 0.7:
+        return False, None
+    mean = pixels[foreground].mean(axis=0)
+    nearest = min(COLOURS, key=lambda name: np.linalg.norm(mean - np.array(COLOURS[name])))
+    return bool(np.linalg.norm(mean - np.array(COLOURS[nearest])) < 70), nearest
