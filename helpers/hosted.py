@@ -1,16 +1,18 @@
-"""Hosted text-to-image, done right: the provider, retries, clear errors, safe file names, a local stand-in server.
+"""Hosted text-to-image plumbing: the provider lookup, the client's own failures, safe file names, a local server.
 
-`huggingface_hub.InferenceClient` sends the request; what it leaves to us lives here:
-- `choose_provider`: asks the Hub which Inference Providers serve a model for text-to-image (its
-  provider mapping) and picks one, saying which and why; every failure is a `HostedInferenceError`;
-- `text_to_image`: a 503 ("model is loading") or 429 is retried with backoff (the client does not
-  retry by itself), and every failure (401/403 token, 402 credits, 404 not found, 410 retired, no
-  provider, timeout, not an image) becomes a `HostedInferenceError` that says what to do;
+Lesson 09 writes the lesson itself in its cells: which HTTP answers are worth a retry, the backoff between
+tries, and the message for each failure (its `text_to_image`). What it leaves here is plumbing:
+- `choose_provider` / `pick_provider`: ask the Hub which Inference Providers serve a model for text-to-image
+  (its provider mapping) and pick one, saying which and why; every failure is a `HostedInferenceError`;
+- `explain_unanswered`: the failures that come before any server answers (offline mode, the client's own
+  provider lookup, a missing token, an unreachable host) as `HostedInferenceError`s that say what to do;
+  `loopback_allowed` lets a request to this very machine through when HF_HUB_OFFLINE is set;
+  `status_and_body`, `estimated_time` and `describe_target` read an error and name the target;
 - `safe_filename`: a file name from a prompt that survives "/", accents and empty prompts;
 - `LocalTextToImageServer`: an HTTP server on 127.0.0.1 that speaks the same text-to-image protocol
   (JSON `{"inputs": prompt, "parameters": {...}}` in, PNG bytes out), backed by the tiny SDXL. Tiny mode
   runs the lesson's client code against it; the tests and the lesson script its failures (401, 402, 404,
-  410, 429, 500, 503, a non-image body).
+  410, 429, 500, 502, 503, 504, a non-image body).
 (09_hosted_inference)
 """
 
@@ -21,13 +23,11 @@ import json
 import re
 import sys
 import threading
-import time
 import unicodedata
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse
 
-RETRIED_STATUSES = {429: "too many requests", 503: "the model is loading"}
 TEXT_TO_IMAGE = "text-to-image"
 
 # Full mode's hosted model. stabilityai/stable-diffusion-xl-base-1.0 left the hf-inference provider in
@@ -45,7 +45,9 @@ class HostedInferenceError(RuntimeError):
     """A hosted text-to-image call failed; the message says why and what to do."""
 
 
-def _status_and_body(error) -> tuple[int | None, str]:
+def status_and_body(error) -> tuple[int | None, str]:
+    """The HTTP status of an error that carries a response (huggingface_hub's HfHubHTTPError), and the first
+    300 characters of its body; (None, "") for an error without one."""
     response = getattr(error, "response", None)
     if response is None:
         return None, ""
@@ -56,8 +58,9 @@ def _status_and_body(error) -> tuple[int | None, str]:
     return response.status_code, body[:300]
 
 
-def _wait_hint(body: str) -> float | None:
-    """The server's own estimate of how long the model needs to load, if it sent one."""
+def estimated_time(body: str) -> float | None:
+    """The server's own estimate, in seconds, of how long the model needs to load (`estimated_time` in a 503's
+    JSON body), if it sent one."""
     try:
         estimate = json.loads(body).get("estimated_time")
     except (ValueError, AttributeError):
@@ -69,10 +72,10 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 @contextmanager
-def _loopback_allowed(target):
+def loopback_allowed(target):
     """Let a request to this very machine through even when HF_HUB_OFFLINE is set.
 
-    Offline mode (which tiny mode and the tests set) makes huggingface_hub refuse every request, even one to
+    Offline mode (which the test runs set) makes huggingface_hub refuse every request, even one to
     127.0.0.1. A request to a server on this machine never leaves it, so for such a target it is lifted
     for the duration of the call; any other target stays blocked.
     """
@@ -88,20 +91,8 @@ def _loopback_allowed(target):
         constants.HF_HUB_OFFLINE = saved
 
 
-STATUS_ADVICE = {
-    402: ("the account's Inference Providers credits are used up (payment required). Wait for the monthly "
-          "credits to renew, add credits or a PRO subscription at https://huggingface.co/settings/billing, or run "
-          "the model yourself on your own GPU (lessons 00-08)."),
-    404: ("not found: there is no such model there, or it is not deployed. Check the model id (`model`, e.g. "
-          f"{FULL_MODE_MODEL!r}) and that it is a text-to-image model; section 2 asks the Hub who serves it."),
-    410: ("gone: the model is no longer served there, the provider has retired it. Pick another provider or "
-          "another model with the lesson's parameters `provider` and `model`; section 2 asks the Hub which "
-          "providers serve a model today."),
-}
-
-
-def _describe(client) -> str:
-    """How the messages name the target: the model, and the provider when one was chosen."""
+def describe_target(client) -> str:
+    """How messages name where a client's requests go: the model, and the provider when one was chosen."""
     model = client.model or "the default model"
     provider = getattr(client, "provider", None)
     if provider and provider != "auto" and not str(model).startswith(("http://", "https://")):
@@ -109,96 +100,59 @@ def _describe(client) -> str:
     return model
 
 
-def text_to_image(client, prompt: str, *, retries: int = 4, backoff: float = 2.0, max_wait: float = 60.0,
-                  sleep=time.sleep, log=print, **parameters):
-    """`client.text_to_image(prompt, **parameters)` with retries on 503/429 and timeouts, and clear errors.
+def _unanswered(error, target: str) -> HostedInferenceError | None:
+    """The HostedInferenceError for a failure before any server answered, or None for any other error."""
+    from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
 
-    Waits `backoff`, 2x`backoff`, 4x`backoff`... seconds between tries (or the server's `estimated_time`),
-    at most `max_wait` each, and says so through `log`. Never prints the token. A server on this machine
-    (127.0.0.1) is reachable even with HF_HUB_OFFLINE set; anything else is not.
+    message = str(error)
+    if isinstance(error, OfflineModeIsEnabled):
+        return HostedInferenceError(
+            f"HF_HUB_OFFLINE is set, so {target} cannot be reached. Unset it (and restart the kernel) to use the "
+            "hosted API, or run this lesson in tiny mode, which talks to a server on this machine.")
+    if isinstance(error, ValueError) and "api_key" in message:
+        return HostedInferenceError(
+            f"No token for {target}: Inference Providers need one. Provide it as HF_TOKEN or a Colab "
+            "secret (see 00_setup), with the 'Make calls to Inference Providers' permission; never paste "
+            "it into a cell.")
+    if isinstance(error, ValueError) and "support task" in message:
+        return HostedInferenceError(
+            f"{target} cannot be called for text-to-image ({message}). Check `model`: it must be a "
+            f"text-to-image model on the Hub, e.g. {FULL_MODE_MODEL!r}.")
+    if isinstance(error, StopIteration) or (isinstance(error, ValueError) and "provider" in message.lower()):
+        return HostedInferenceError(
+            f"No Inference Provider serves {target} for text-to-image ({message or 'the Hub lists none'}). "
+            f"Choose another model or provider with the lesson's `model` and `provider` parameters (section 2 "
+            f"asks the Hub who serves a model), e.g. model={FULL_MODE_MODEL!r}, or run SDXL yourself "
+            "in lessons 00-08.")
+    # The HTTP library's own connection errors (httpx's ConnectError...) are not ConnectionErrors.
+    if not isinstance(error, HfHubHTTPError) and (isinstance(error, ConnectionError)
+                                                  or "Connect" in type(error).__name__):
+        return HostedInferenceError(
+            f"{target} could not be reached ({type(error).__name__}): check the network connection and the URL.")
+    return None
+
+
+class explain_unanswered:  # noqa: N801 (used as a context manager, like contextlib's)
+    """`with explain_unanswered(target):` failures before any server answers, as HostedInferenceErrors that say
+    what to do.
+
+    HF_HUB_OFFLINE set; the client's own provider lookup (a ValueError "No provider mapping found" or "not
+    supported by provider", a bare StopIteration when the Hub lists no provider, "doesn't support task" from
+    hf-inference); no token (a ValueError about the api_key); a host that cannot be reached. HTTP answers,
+    timeouts and everything else pass through unchanged: what to do about those is lesson 09's subject.
     """
-    from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError, OfflineModeIsEnabled
-    from PIL import UnidentifiedImageError
 
-    if not isinstance(prompt, str) or not prompt.strip():
-        raise HostedInferenceError("The prompt is empty: describe the picture you want, e.g. 'a red circle'.")
-    target = _describe(client)
-    for attempt in range(retries + 1):
-        try:
-            with _loopback_allowed(client.model):
-                return client.text_to_image(prompt, **parameters)
-        except OfflineModeIsEnabled as error:
-            raise HostedInferenceError(
-                f"HF_HUB_OFFLINE is set, so {target} cannot be reached. Unset it (and restart the kernel) to use the "
-                "hosted API, or run this lesson in tiny mode, which talks to a server on this machine."
-            ) from error
-        except UnidentifiedImageError as error:
-            raise HostedInferenceError(
-                f"{target} answered, but not with an image (the body could not be read as PNG or JPEG). "
-                "The URL may point at a web page or at a model that is not a text-to-image model: check `model`."
-            ) from error
-        except InferenceTimeoutError as error:
-            problem, wait = f"no answer within {client.timeout} s", backoff * 2**attempt
-            if attempt == retries:
-                raise HostedInferenceError(
-                    f"{target} gave {problem}, {retries + 1} times. Try again later, ask for fewer "
-                    "`num_inference_steps`, or give the client more time: InferenceClient(..., timeout=120)."
-                ) from error
-        except HfHubHTTPError as error:
-            status, body = _status_and_body(error)
-            if status in (401, 403):
-                raise HostedInferenceError(
-                    f"{target} refused the request ({status}): the token is missing, invalid or lacks the permission "
-                    "to call inference. Create a token with the 'Make calls to Inference Providers' permission at "
-                    "https://huggingface.co/settings/tokens and provide it as HF_TOKEN or a Colab secret (see 00_setup); "
-                    "never paste it into a cell."
-                ) from error
-            if status in STATUS_ADVICE:
-                raise HostedInferenceError(
-                    f"{target} answered {status}, {STATUS_ADVICE[status]} The server said: {body or error}"
-                ) from error
-            if status not in RETRIED_STATUSES:
-                raise HostedInferenceError(
-                    f"{target} answered {status}: {body or error}. Check the model id and the parameters."
-                ) from error
-            problem, hint = f"{status}, {RETRIED_STATUSES[status]}", _wait_hint(body)
-            wait = hint if hint is not None else backoff * 2**attempt
-            if attempt == retries:
-                raise HostedInferenceError(
-                    f"{target} still answered {problem} after {retries + 1} tries. Wait a minute and run the cell again."
-                ) from error
-        except (ValueError, StopIteration) as error:
-            # Before any request, huggingface_hub looks the model up in the providers' mapping: a ValueError
-            # ("No provider mapping found", "not supported by provider"), or a bare StopIteration when the
-            # mapping is empty; hf-inference checks the model's task instead ("doesn't support task"). Without
-            # a token it raises a ValueError about the api_key.
-            message = str(error)
-            if isinstance(error, ValueError) and "api_key" in message:
-                raise HostedInferenceError(
-                    f"No token for {target}: Inference Providers need one. Provide it as HF_TOKEN or a Colab "
-                    "secret (see 00_setup), with the 'Make calls to Inference Providers' permission; never paste "
-                    "it into a cell.") from error
-            if isinstance(error, ValueError) and "support task" in message:
-                raise HostedInferenceError(
-                    f"{target} cannot be called for text-to-image ({message}). Check `model`: it must be a "
-                    f"text-to-image model on the Hub, e.g. {FULL_MODE_MODEL!r}.") from error
-            if isinstance(error, ValueError) and "provider" not in message.lower():
-                raise
-            raise HostedInferenceError(
-                f"No Inference Provider serves {target} for text-to-image ({message or 'the Hub lists none'}). "
-                f"Choose another model or provider with the lesson's `model` and `provider` parameters (section 2 "
-                f"asks the Hub who serves a model), e.g. model={FULL_MODE_MODEL!r}, or run SDXL yourself "
-                "in lessons 00-08.") from error
-        except Exception as error:
-            # The HTTP library's own connection errors (httpx's ConnectError...) are not ConnectionErrors.
-            if not isinstance(error, ConnectionError) and "Connect" not in type(error).__name__:
-                raise
-            raise HostedInferenceError(
-                f"{target} could not be reached ({type(error).__name__}): check the network connection and the URL."
-            ) from error
-        wait = min(wait, max_wait)
-        log(f"{target}: {problem}; waiting {wait:.2f} s before try {attempt + 2} of {retries + 1}")
-        sleep(wait)
+    def __init__(self, target: str):
+        self.target = target
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        explained = _unanswered(error, self.target) if error is not None else None
+        if explained is not None:
+            raise explained from error
+        return False
 
 
 def _mapping_line(mappings) -> str:
@@ -276,7 +230,7 @@ def choose_provider(model: str, provider: str | None = "auto", *, token=None,
             f"The Hub has no model {model!r} (or it is private and this token cannot see it): check `model`, "
             f"e.g. {FULL_MODE_MODEL!r}.") from error
     except HfHubHTTPError as error:
-        status, body = _status_and_body(error)
+        status, body = status_and_body(error)
         advice = ("the token is invalid: fix HF_TOKEN (see 00_setup)" if status in (401, 403)
                   else "try again in a minute")
         raise HostedInferenceError(f"The Hub answered {status} when asked who serves {model}: {advice}.") from error
@@ -331,7 +285,9 @@ SCRIPTED_ERRORS = {
     410: {"error": "The requested model is deprecated and no longer supported by provider hf-inference."},
     429: {"error": "Too many requests: rate limit reached, try again later"},
     500: {"error": "Internal server error"},
+    502: {"error": "Bad gateway"},
     503: {"error": "Model is currently loading", "estimated_time": 0.05},
+    504: {"error": "Gateway timeout"},
 }
 
 
@@ -351,7 +307,7 @@ class LocalTextToImageServer:
 
     `token`: if set, requests must carry `Authorization: Bearer <token>`, else 401.
     `script`: what to answer to the next requests, in order, before answering normally: a status in
-    SCRIPTED_ERRORS (401, 402, 404, 410, 429, 500, 503), with the JSON body the hosted API sends for it,
+    SCRIPTED_ERRORS (401, 402, 404, 410, 429, 500, 502, 503, 504), with the JSON body the hosted API sends for it,
     or "not-an-image" (200 with an HTML body).
     `requests` records each request's parameters (never its headers). Use it as a context manager.
     """

@@ -1,15 +1,34 @@
-"""helpers.hosted: provider choice, retries, clear errors and safe file names, against a real InferenceClient and a
-local server. The Hub's answers about providers are stand-ins (monkeypatched `model_info`): no test uses the network."""
+"""Hosted text-to-image: lesson 09's retry loop and error mapping (written in the lesson's cells tagged
+"hosted-call", run here as they are), and helpers.hosted's provider choice, safe file names and local server,
+against a real InferenceClient. The Hub's answers about providers are stand-ins (monkeypatched `model_info`):
+no test uses the network."""
 
+import json
 import time
+from pathlib import Path
 
 import pytest
 from huggingface_hub import InferenceClient
 from PIL import Image
 
 from helpers.hosted import (FULL_MODE_MODEL, HostedInferenceError, LocalTextToImageServer, choose_provider,
-                            hosted_model, inference_target, pipeline_generator, safe_filename, suggested_steps,
-                            text_to_image)
+                            hosted_model, inference_target, pipeline_generator, safe_filename, suggested_steps)
+
+LESSON = Path(__file__).parents[1] / "notebooks" / "09_hosted_inference.ipynb"
+
+
+def lesson_code(tag: str = "hosted-call") -> dict:
+    """Run the lesson's cells tagged `tag` (in order, quietly) and return what they define."""
+    cells = json.loads(LESSON.read_text())["cells"]
+    sources = ["".join(c["source"]) for c in cells if tag in c["metadata"].get("tags", [])]
+    namespace = {"print": lambda *args, **kwargs: None}
+    for source in sources:
+        exec(compile(source, str(LESSON), "exec"), namespace)
+    return namespace
+
+
+LESSON_CODE = lesson_code()
+text_to_image = LESSON_CODE["text_to_image"]
 
 TOKEN = "local-test-credential"  # not token-shaped on purpose: the repository scan must stay clean
 
@@ -69,12 +88,6 @@ def test_the_client_gets_an_image_and_the_server_sees_the_parameters(server, cli
     assert server.requests == [{"inputs": "a red circle", "parameters": {"height": 16, "width": 24, "seed": 3}}]
 
 
-def test_an_empty_prompt_is_refused_before_any_request(server, client):
-    with pytest.raises(HostedInferenceError, match="prompt is empty"):
-        text_to_image(client, "   ")
-    assert server.requests == []
-
-
 # --- what goes wrong ---
 
 
@@ -96,9 +109,7 @@ def test_a_loading_model_is_retried_with_the_servers_estimate(server, client):
 
 
 def test_without_an_estimate_the_waits_double(server, client, monkeypatch):
-    import helpers.hosted as hosted
-
-    monkeypatch.setattr(hosted, "_wait_hint", lambda body: None)
+    monkeypatch.setitem(LESSON_CODE, "estimated_time", lambda body: None)
     server.script = [503, 503, 503]
     recorder = Recorder()
     text_to_image(client, "a red circle", backoff=1.5, sleep=recorder.sleep, log=recorder.log)
@@ -108,9 +119,32 @@ def test_without_an_estimate_the_waits_double(server, client, monkeypatch):
 def test_a_model_that_never_loads_ends_with_a_clear_error(server, client):
     server.script = [503] * 3
     recorder = Recorder()
-    with pytest.raises(HostedInferenceError, match="still answered 503.*after 3 tries"):
+    with pytest.raises(HostedInferenceError, match="gave 503, the model is loading, 3 times. Try again in a minute"):
         text_to_image(client, "a red circle", retries=2, sleep=recorder.sleep, log=recorder.log)
     assert len(recorder.waits) == 2
+
+
+def test_the_waits_double_up_to_the_cap_and_a_servers_estimate_wins():
+    wait_before_retry = LESSON_CODE["wait_before_retry"]
+    assert [wait_before_retry(attempt) for attempt in range(7)] == [2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0]
+    assert wait_before_retry(3, backoff=0.5, max_wait=10.0) == 4.0
+    assert wait_before_retry(0, estimate=20.0) == 20.0 and wait_before_retry(0, estimate=600.0) == 60.0
+
+
+@pytest.mark.parametrize("status", [429, 502, 503, 504])
+def test_answers_that_time_can_fix_are_retried(server, client, status):
+    server.script = [status]
+    recorder = Recorder()
+    assert text_to_image(client, "a red circle", sleep=recorder.sleep, log=recorder.log).size == (8, 8)
+    assert len(recorder.waits) == 1 and len(server.requests) == 2
+    assert f"{status}, {LESSON_CODE['RETRIED'][status]}; waiting" in recorder.lines[0]
+
+
+def test_the_lessons_stop_error_is_none_only_for_the_retried_statuses():
+    stop_error = LESSON_CODE["stop_error"]
+    assert [s for s in (400, 401, 402, 403, 404, 410, 429, 500, 502, 503, 504) if stop_error("m", s, "b") is None] == [
+        429, 502, 503, 504]
+    assert "refused the request (403)" in str(stop_error("m", 403, "b"))
 
 
 def test_a_body_that_is_not_an_image_is_named(server, client):
@@ -119,7 +153,7 @@ def test_a_body_that_is_not_an_image_is_named(server, client):
         text_to_image(client, "a red circle")
 
 
-def test_a_rate_limit_is_retried(server, client):
+def test_a_rate_limit_is_retried_after_backoff_seconds(server, client):
     server.script = [429]
     recorder = Recorder()
     assert text_to_image(client, "a red circle", sleep=recorder.sleep, log=recorder.log).size == (8, 8)
