@@ -46,7 +46,8 @@ def report(name: str, ok: bool | None, message: str) -> Result:
 
 
 def unfinished(value) -> bool:
-    """True while the learner's answer is still the placeholder `...` (or a function body of `...`)."""
+    """True while the answer is still the placeholder: the value `...`, or None (what a function whose body is
+    only `...` returns when a check calls it)."""
     return value is Ellipsis or value is None
 
 
