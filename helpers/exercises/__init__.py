@@ -36,13 +36,12 @@ class Result:
     message: str
 
 
-def report(name: str, ok: bool | None, message: str) -> Result:
-    """Record and print the verdict on exercise `name`."""
+def report(name: str, ok: bool | None, message: str) -> None:
+    """Record and print the verdict on exercise `name` (nothing is returned: a cell shows only the verdict line)."""
     mark = {True: "✅ Right", False: "❌ Not yet", None: "✏️  Not done yet"}[ok]
     result = Result(name, ok, message)
     RESULTS[name] = result
     print(f"{mark} ({name}): {message}")
-    return result
 
 
 def unfinished(value) -> bool:
