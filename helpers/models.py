@@ -47,7 +47,8 @@ _SDXL_FULL = Defaults(height=1024, width=1024, num_inference_steps=30, prompt="A
 _SDXL_TINY = Defaults(height=32, width=32, num_inference_steps=20, prompt="a red circle", edit_prompt="a blue square")
 _SDXL_RANDOM = Defaults(height=64, width=64, num_inference_steps=10, prompt="a red circle", edit_prompt="a blue square")
 _DDPM_FULL = Defaults(height=256, width=256, num_inference_steps=1000)
-_DDPM_TINY = Defaults(height=16, width=16, num_inference_steps=1000)  # lesson 03's model, trained on 16x16 shapes
+# lesson 03's model, trained on 16x16 shapes; 250 of its 1000 timesteps draw the same kind of picture in a quarter of the time
+_DDPM_TINY = Defaults(height=16, width=16, num_inference_steps=250)
 _DDPM_RANDOM = Defaults(height=32, width=32, num_inference_steps=50)
 _SDXL_FILES = ("*.json", "*.txt", "*.fp16.safetensors")  # configs, tokenizer files, fp16 weights: ~7 GB, not 14
 _SINGLE_MODEL_FILES = ("*.json", "*.safetensors")  # one model in a flat folder: ddpm-cat-256, the VAEs
