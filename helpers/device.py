@@ -84,7 +84,8 @@ def generator(seed: int) -> torch.Generator:
     """A seeded generator on the CPU. (01_denoising_loop, 05_sdxl_base)
 
     diffusers accepts a CPU generator whatever the model's device, and the noise it draws is then
-    the same on CUDA, MPS and CPU, so a seed gives the same picture everywhere.
+    the same on CUDA, MPS and CPU: a seed gives the same starting noise everywhere. (The pictures still differ
+    a little: an fp16 GPU and an fp32 CPU round differently along the way.)
     """
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a whole number >= 0, got {seed!r}.")
