@@ -62,8 +62,8 @@ def check_strength(strength, num_inference_steps: int) -> int:
     """
     if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not 0 < strength <= 1:
         raise ValueError(
-            f"strength must be a number in (0, 1], got {strength!r}: it is the share of the schedule to redo "
-            "(0.3 keeps most of the picture, 1.0 ignores it)."
+            f"strength must be a number in (0, 1], got {strength!r}: it is the share of the denoising steps to redo "
+            "(0.3 keeps most of the picture; 1.0 runs every step, and even then a little of the picture survives)."
         )
     steps = min(int(num_inference_steps * strength), num_inference_steps)
     if steps == 0:

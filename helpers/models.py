@@ -262,7 +262,7 @@ class TrainingDefaults:
 
 # Tiny: recognisable shapes after about 2 minutes on 2 CPU cores (about 0.16 s a step, 1.06M parameters).
 # Full: a GPU trains a 4x bigger model on 32x32 pictures in a few minutes.
-_TRAINING = {"tiny": TrainingDefaults(16, 32, 32, 600, 4e-3, 4000), "full": TrainingDefaults(32, 64, 64, 6000, 2e-3, 20000)}
+_TRAINING = {"tiny": TrainingDefaults(16, 32, 32, 300, 4e-3, 4000), "full": TrainingDefaults(32, 64, 64, 6000, 2e-3, 20000)}
 
 
 def training_defaults(mode: str | None = None, **chosen) -> TrainingDefaults:

@@ -195,7 +195,7 @@ def test_prepare_in_tiny_mode_builds_without_the_network(tiny_cache, monkeypatch
 
 def test_training_defaults_follow_the_mode(on_gpu):
     tiny, full = helpers.training_defaults("tiny"), helpers.training_defaults("full")
-    assert (tiny.image_size, tiny.base_channels, tiny.batch_size, tiny.train_steps) == (16, 32, 32, 600)
+    assert (tiny.image_size, tiny.base_channels, tiny.batch_size, tiny.train_steps) == (16, 32, 32, 300)
     assert full.image_size > tiny.image_size and full.base_channels > tiny.base_channels and full.train_steps > tiny.train_steps
 
 
