@@ -52,7 +52,8 @@ def _posterior_variants(x0, x_t, alpha_prod_t, alpha_prod_prev) -> dict[str, tor
     }
 
 
-def _check_posterior_mean(posterior_mean):
+def check_posterior_mean(posterior_mean) -> None:
+    """Exercise: DDPM's posterior mean μ from x̂₀, x_t, ᾱ_t and ᾱ_t′, checked against DDPMScheduler.step."""
     name = "posterior_mean"
     cases = [_ddpm_case(steps=50, index=10), _ddpm_case(steps=50, index=40, seed=2), _ddpm_case(steps=50, index=49, seed=4)]
     x0, x_t, alpha_prod_t, alpha_prod_prev, expected = cases[0]
@@ -91,7 +92,8 @@ def _embedding(timesteps: torch.Tensor, dim: int, cos_first: bool = True, shift:
     return torch.cat(parts, dim=-1)
 
 
-def _check_timestep_embedding(timestep_embedding):
+def check_timestep_embedding(timestep_embedding) -> None:
+    """Exercise: the sinusoidal timestep embedding of diffusers' UNets (flip_sin_to_cos=True, freq_shift=0)."""
     from diffusers.models.embeddings import get_timestep_embedding
 
     name = "timestep_embedding"
@@ -131,12 +133,3 @@ def _check_timestep_embedding(timestep_embedding):
             return report(name, False, "look at t = 0 first: every cosine there is 1 and every sine 0.")
     return report(name, False, (wrong or "") + " Compare with the formula in the markdown above.")
 
-
-def check_posterior_mean(posterior_mean) -> None:
-    """Exercise: DDPM's posterior mean μ from x̂₀, x_t, ᾱ_t and ᾱ_t′, checked against DDPMScheduler.step."""
-    _check_posterior_mean(posterior_mean)  # prints the verdict; returns nothing, so a notebook shows only that line
-
-
-def check_timestep_embedding(timestep_embedding) -> None:
-    """Exercise: the sinusoidal timestep embedding of diffusers' UNets (flip_sin_to_cos=True, freq_shift=0)."""
-    _check_timestep_embedding(timestep_embedding)  # prints the verdict; returns nothing, so a notebook shows only that line

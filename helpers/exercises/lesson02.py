@@ -33,7 +33,8 @@ def _euler_case(index: int, seed: int):
     return sample, noise_pred, sigma, sigma_next, prev_sample
 
 
-def _check_euler_step(euler_step):
+def check_euler_step(euler_step) -> None:
+    """Exercise: one step of SDXL's Euler scheduler (epsilon prediction), checked against EulerDiscreteScheduler.step."""
     name = "euler_step"
     cases = [_euler_case(5, seed=0), _euler_case(20, seed=1), _euler_case(29, seed=2)]
     sample, noise_pred, sigma, sigma_next, expected = cases[0]
@@ -69,7 +70,8 @@ def _check_euler_step(euler_step):
     return report(name, False, (wrong or "") + " Write x̂₀ first, then the derivative (x − x̂₀)/σ, then x + derivative·Δσ.")
 
 
-def _check_init_noise_sigma(init_noise_sigma):
+def check_init_noise_sigma(init_noise_sigma) -> None:
+    """Exercise: SDXL's init_noise_sigma at 30 steps, from alphas_cumprod and the first timestep (958)."""
     name = "init_noise_sigma"
     if unfinished(init_noise_sigma):
         return report(name, None, "replace `...` with an expression: σ at first_timestep from alphas_cumprod, then the starting noise's scale.")
@@ -97,12 +99,3 @@ def _check_init_noise_sigma(init_noise_sigma):
                 return report(name, False, hint)
     return report(name, False, wrong + " σ = √((1 − ᾱ)/ᾱ) at first_timestep; then the scale that turns unit noise into σ-space.")
 
-
-def check_euler_step(euler_step) -> None:
-    """Exercise: one step of SDXL's Euler scheduler (epsilon prediction), checked against EulerDiscreteScheduler.step."""
-    _check_euler_step(euler_step)  # prints the verdict; returns nothing, so a notebook shows only that line
-
-
-def check_init_noise_sigma(init_noise_sigma) -> None:
-    """Exercise: SDXL's init_noise_sigma at 30 steps, from alphas_cumprod and the first timestep (958)."""
-    _check_init_noise_sigma(init_noise_sigma)  # prints the verdict; returns nothing, so a notebook shows only that line

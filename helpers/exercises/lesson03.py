@@ -14,20 +14,6 @@ from . import call, compare_tensors, report, unfinished
 __all__ = ["check_add_noise", "check_velocity", "check_ema_update"]
 
 
-def check_add_noise(add_noise) -> None:
-    """Exercise: the forward process q(x_t | x_0), as `DDPMScheduler.add_noise` computes it."""
-    _check_add_noise(add_noise)  # the verdict is printed; nothing is returned for the notebook to echo
-
-
-def check_velocity(velocity) -> None:
-    """Exercise: the v-prediction target, as `DDPMScheduler.get_velocity` computes it."""
-    _check_velocity(velocity)
-
-
-def check_ema_update(ema_update) -> None:
-    """Exercise: one step of an exponential moving average of the weights, as EMAModel.step does it."""
-    _check_ema_update(ema_update)
-
 _BATCH, _SIZE = 4, 6  # a batch of 4 pictures, 3x6x6: the batch differs from every picture side
 
 
@@ -63,7 +49,7 @@ def _shape_hint(message: str) -> str:
     return message
 
 
-def _check_add_noise(add_noise) -> None:
+def check_add_noise(add_noise) -> None:
     """Exercise: the forward process q(x_t | x_0), as `DDPMScheduler.add_noise` computes it."""
     name = "add_noise"
     if unfinished(add_noise):
@@ -95,7 +81,7 @@ def _check_add_noise(add_noise) -> None:
     return report(name, False, wrong + " Use ᾱ = scheduler.alphas_cumprod at each picture's timestep.")
 
 
-def _check_velocity(velocity) -> None:
+def check_velocity(velocity) -> None:
     """Exercise: the v-prediction target, as `DDPMScheduler.get_velocity` computes it."""
     name = "velocity"
     if unfinished(velocity):
@@ -128,7 +114,7 @@ def _check_velocity(velocity) -> None:
     return report(name, False, wrong + " Start from ᾱ = scheduler.alphas_cumprod at each picture's timestep.")
 
 
-def _check_ema_update(ema_update) -> None:
+def check_ema_update(ema_update) -> None:
     """Exercise: one step of an exponential moving average of the weights, as EMAModel.step does it."""
     name = "ema_update"
     if unfinished(ema_update):

@@ -49,10 +49,6 @@ def _guidance_variants(uncond, text, scale) -> dict[str, torch.Tensor]:
 
 def check_classifier_free_guidance(classifier_free_guidance) -> None:
     """Exercise: split the UNet's doubled batch and combine the two noise predictions with guidance_scale."""
-    _check_classifier_free_guidance(classifier_free_guidance)  # prints the verdict; returns nothing to display
-
-
-def _check_classifier_free_guidance(classifier_free_guidance):
     name = "classifier_free_guidance"
     uncond, text = _guidance_case()
     scale = 7.5
@@ -132,10 +128,6 @@ def _time_id_hints(values: list[float], photo_size, box, picture_size) -> str | 
 
 def check_add_time_ids(make_add_time_ids) -> None:
     """Exercise: SDXL's add_time_ids for a crop of a photo described in PIL's conventions."""
-    _check_add_time_ids(make_add_time_ids)
-
-
-def _check_add_time_ids(make_add_time_ids):
     name = "add_time_ids"
     photo_size, box, picture_size = _TIME_ID_CASES[0]
     answer, error = call(name, make_add_time_ids, photo_size, box, picture_size)
@@ -183,10 +175,6 @@ def _attention_case(seed: int = 0):
 
 def check_attention_probabilities(attention_probabilities) -> None:
     """Exercise: softmax(q kᵀ / √d) over the tokens, as Attention.get_attention_scores computes it."""
-    _check_attention_probabilities(attention_probabilities)
-
-
-def _check_attention_probabilities(attention_probabilities):
     name = "attention_probabilities"
     query, key = _attention_case()
     answer, error = call(name, attention_probabilities, query.clone(), key.clone())

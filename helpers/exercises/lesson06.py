@@ -39,7 +39,7 @@ def _base_steps(denoising_end: float, steps: int, num_train_timesteps: int = 100
 BASE_CASES = [(0.8, 30, 1000), (0.7, 40, 1000), (0.9, 30, 1000), (0.8, 20, 1000), (0.8, 30, 2000)]
 
 
-def _check_steps_of_the_base(steps_of_the_base):
+def check_steps_of_the_base(steps_of_the_base):
     """Exercise: how many of the steps the base runs before it hands over, for any denoising_end."""
     name = "steps_of_the_base"
     answers = []
@@ -88,7 +88,7 @@ def _check_steps_of_the_base(steps_of_the_base):
                   f"({answer}) is off. Did you call scheduler.set_timesteps(num_inference_steps) first?")
 
 
-def _check_refiner_strength(strength):
+def check_refiner_strength(strength):
     """Exercise: the strength that makes the refiner, used as img2img, run as many steps as in the hand-off."""
     name = "refiner_strength"
     steps, end = 30, 0.8
@@ -118,12 +118,3 @@ def _check_refiner_strength(strength):
     return report(name, False, f"that strength runs int({steps} × {strength:g}) = {runs} steps; the refiner ran a different "
                   "number in the hand-off.")
 
-
-def check_steps_of_the_base(steps_of_the_base) -> None:
-    """Exercise: how many of the steps the base runs before it hands over, for any denoising_end."""
-    _check_steps_of_the_base(steps_of_the_base)  # prints the verdict; returns nothing, so a notebook shows no repr
-
-
-def check_refiner_strength(strength) -> None:
-    """Exercise: the strength that makes the refiner, used as img2img, run as many steps as in the hand-off."""
-    _check_refiner_strength(strength)  # prints the verdict; returns nothing, so a notebook shows no repr

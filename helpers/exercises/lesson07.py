@@ -28,7 +28,7 @@ def _as_number(value):
     return float(value)
 
 
-def _check_strength_for_six_steps(strength):
+def check_strength_for_six_steps(strength):
     """Exercise: a strength that makes img2img run exactly 6 of 30 steps."""
     name = "strength_for_six_steps"
     steps, wanted = 30, 6
@@ -67,7 +67,7 @@ def _share(strength: float, steps: int, offset: int = 0, rounding=int) -> float:
     return 1 / math.sqrt(1 + sigma**2)
 
 
-def _check_surviving_share(surviving_share):
+def check_surviving_share(surviving_share):
     """Exercise: the share of the input, sqrt(alpha-bar), left at the first step img2img runs."""
     name = "surviving_share"
     answers = []
@@ -110,12 +110,3 @@ def _check_surviving_share(surviving_share):
     return report(name, False, f"for strength {strength} and {steps} steps your share {answer:.4g} is off. Did you call "
                   "scheduler.set_timesteps(num_inference_steps) before reading its sigmas?")
 
-
-def check_strength_for_six_steps(strength) -> None:
-    """Exercise: a strength that makes img2img run exactly 6 of 30 steps."""
-    _check_strength_for_six_steps(strength)  # prints the verdict; returns nothing, so a notebook shows no repr
-
-
-def check_surviving_share(surviving_share) -> None:
-    """Exercise: the share of the input, sqrt(alpha-bar), left at the first step img2img runs."""
-    _check_surviving_share(surviving_share)  # prints the verdict; returns nothing, so a notebook shows no repr
