@@ -98,3 +98,5 @@ from .lesson06 import *  # noqa: E402,F401,F403
 from .lesson07 import *  # noqa: E402,F401,F403
 from .lesson08 import *  # noqa: E402,F401,F403
 from .lesson09 import *  # noqa: E402,F401,F403
+from .lesson10 import *  # noqa: E402,F401,F403
+from .lesson11 import *  # noqa: E402,F401,F403

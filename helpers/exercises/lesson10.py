@@ -1,0 +1,3 @@
+"""Checks for lesson 10's exercises (see helpers/exercises/__init__.py for the framework)."""
+
+__all__: list[str] = []
