@@ -207,3 +207,27 @@ def test_missing_trained_weights_say_how_to_get_them_back(tmp_path, monkeypatch)
             ensure_standin("sdxl-base", tmp_path / "cache")
     finally:
         standins._fingerprint.cache_clear()
+
+
+
+def test_a_second_builder_waits_for_the_first_and_reuses_its_folder(tmp_path, monkeypatch):
+    # Two lessons open at once (or two test workers) on an empty cache: one builds, the other waits for it
+    # instead of deleting the folder the first one is loading from.
+    import threading
+
+    from filelock import FileLock
+
+    builds = []
+    real_build = standins._build
+    monkeypatch.setattr(standins, "_build", lambda *args: builds.append(args[0]) or real_build(*args))
+    lock = FileLock(str(tmp_path / ".ddpm-random.lock"))
+    lock.acquire()  # the first builder is at work
+    waiting = threading.Thread(target=ensure_standin, args=("ddpm-random", tmp_path))
+    waiting.start()
+    waiting.join(timeout=1.0)
+    assert waiting.is_alive() and not builds, "the second builder waits while the first holds the lock"
+    standins._build("ddpm-random", tmp_path, tmp_path / "ddpm-random", standins._fingerprint())  # the first finishes
+    lock.release()
+    waiting.join(timeout=30)
+    assert not waiting.is_alive() and builds == ["ddpm-random"], "the second found the folder built and built nothing"
+    assert UNet2DModel.from_pretrained(tmp_path / "ddpm-random", dtype=torch.float32) is not None

@@ -218,6 +218,18 @@ def ensure_standin(name: str, cache: Path) -> Path:
     fingerprint = _fingerprint()
     if marker.is_file() and marker.read_text() == fingerprint:
         return folder
+    from filelock import FileLock
+
+    # One builder at a time: two notebooks (or two test workers) asking for the same stand-in at once
+    # would otherwise replace the folder under each other's feet. Whoever waited finds it built.
+    Path(cache).mkdir(parents=True, exist_ok=True)
+    with FileLock(str(Path(cache) / f".{name}.lock")):
+        if marker.is_file() and marker.read_text() == fingerprint:
+            return folder
+        return _build(name, cache, folder, fingerprint)
+
+
+def _build(name: str, cache: Path, folder: Path, fingerprint: str) -> Path:
     import torch
 
     # Build in a temporary folder and rename at the end, so an interrupted build never looks complete.
