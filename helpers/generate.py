@@ -1,0 +1,546 @@
+"""Many pictures, prompts x seeds, on one CPU, every GPU of a machine, or several machines. (11_generating_at_scale)
+
+    python -m helpers.generate --prompts prompts.txt --seeds 4 --out pictures/            # one process
+    accelerate launch --multi_gpu --num_processes 4 -m helpers.generate --prompts ... # four processes
+
+Each process loads its own copy of the model and draws its share of the pictures, which
+`PartialState().split_between_processes` hands out. A picture depends only on its prompt, its settings,
+its seed and the batch size: every picture gets its own generator, and every batch is filled up to
+`--batch-size` (a short last batch is padded with copies that are thrown away), because the same picture
+drawn in a batch of another size can differ in the last bits of a few pixels. So at one batch size the PNG
+files are byte for byte the same whatever the number of processes.
+
+The output folder holds one PNG per picture, named after its prompt, its seed and a digest of its
+settings, with the settings in the PNG's text fields; `manifest-parts/part-NNNNN.jsonl`, one line per
+picture, appended (one write, then fsync) by the process that made it, right after the picture is in
+place; and, after every run that finishes, `manifest.jsonl` (all of them, merged) and `last-run.json` (the
+summary). A PNG is written to a temporary name and renamed, so a killed run leaves no half-written file;
+run the same command again and it makes only what is missing: it removes temporary files, cuts a
+half-written last manifest line, and gives a picture that is on disk without its line its line back.
+One run at a time per folder; with several machines, a folder they all see (a shared file system).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import os
+import re
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+# The course's names for what to draw with: (base, refiner or None), each a helpers.models catalogue name.
+MODELS = {
+    "sdxl-base": ("sdxl-base", None),
+    "sdxl-base+refiner": ("sdxl-base", "sdxl-refiner"),
+    "sdxl-base-random": ("sdxl-base-random", None),
+    "sdxl-base-random+refiner": ("sdxl-base-random", "sdxl-refiner-random"),
+}
+FIELDS = ("prompt", "negative_prompt", "seed", "height", "width", "num_inference_steps", "guidance_scale")
+PARTS = "manifest-parts"
+MANIFEST = "manifest.jsonl"
+SUMMARY = "last-run.json"
+TEMPORARY = re.compile(r"^\..+\.tmp-\d+$")
+
+
+class BadInput(ValueError):
+    """Something in the command or the prompt file is wrong; nothing has been written."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One picture to make: a prompt file's line (1-based) and everything that decides its pixels."""
+
+    line: int
+    prompt: str
+    negative_prompt: str | None
+    seed: int
+    height: int
+    width: int
+    num_inference_steps: int
+    guidance_scale: float
+
+    def group(self) -> tuple:
+        """Pictures that can share a pipeline call: the same size, steps and guidance, and both with or without a negative prompt."""
+        return (self.height, self.width, self.num_inference_steps, self.guidance_scale, self.negative_prompt is None)
+
+
+@dataclass(frozen=True)
+class Job:
+    """A validated run: what to draw, with what, and where."""
+
+    items: tuple[Item, ...]
+    model: str
+    mode: str
+    out: Path
+    batch_size: int
+    denoising_end: float
+    paths: tuple[str, ...] = ()  # what from_pretrained loads: the base's, then the refiner's
+    duplicates: int = 0
+
+    def settings(self, item: Item) -> dict:
+        """What goes into the PNG's text fields and the manifest line (lesson 05 stores the same kind of fields)."""
+        base, refiner = MODELS[self.model]
+        settings = {"prompt": item.prompt, "negative_prompt": item.negative_prompt or "", "seed": item.seed,
+                    "num_inference_steps": item.num_inference_steps, "guidance_scale": item.guidance_scale,
+                    "size": f"{item.width}x{item.height}", "model": self.model, "mode": self.mode,
+                    "batch_size": self.batch_size}
+        if refiner:
+            settings["denoising_end"] = self.denoising_end
+        return settings
+
+    def file_name(self, item: Item) -> str:
+        """`<prompt>_seed<seed>_<digest>.png`: the digest covers every setting, so a changed setting is a new picture."""
+        digest = hashlib.sha256(json.dumps(self.settings(item), sort_keys=True).encode()).hexdigest()[:10]
+        slug = re.sub(r"[^a-z0-9]+", "-", item.prompt.lower()).strip("-")[:40] or "prompt"
+        return f"{slug}_seed{item.seed}_{digest}.png"
+
+    def record(self, item: Item) -> dict:
+        return {"file": self.file_name(item), "line": item.line, **self.settings(item)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading and checking the input: everything here happens before anything is written
+
+
+def parse_arguments(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers.generate",
+        description="Draw every prompt of a file with several seeds; resumable; run it with `accelerate launch` for several processes.")
+    parser.add_argument("--prompts", required=True, type=Path,
+                        help="a text file (one prompt a line), a .jsonl file (one JSON object a line) or a .csv file (a header "
+                             f"row); the fields of .jsonl/.csv: {', '.join(FIELDS)} (only prompt is required)")
+    parser.add_argument("--out", required=True, type=Path, help="the output folder (created; run again to finish a run)")
+    parser.add_argument("--seeds", type=int, default=1, help="pictures per prompt: seeds first-seed, first-seed + 1, ...")
+    parser.add_argument("--first-seed", type=int, default=0, help="the first seed of every line that does not give its own `seed`")
+    parser.add_argument("--model", default="sdxl-base", help=f"one of {', '.join(MODELS)}")
+    parser.add_argument("--mode", default=None, help="tiny, full or auto (default: $SDXL_TUTORIAL_MODE, else auto)")
+    parser.add_argument("--batch-size", type=int, default=1, help="pictures per pipeline call in each process")
+    parser.add_argument("--height", type=int, default=None, help="default: the model's, in this mode")
+    parser.add_argument("--width", type=int, default=None)
+    parser.add_argument("--num-inference-steps", type=int, default=None)
+    parser.add_argument("--guidance-scale", type=float, default=5.0)
+    parser.add_argument("--negative-prompt", default=None)
+    parser.add_argument("--denoising-end", type=float, default=0.8, help="with a refiner: where the base hands over (lesson 06)")
+    return parser.parse_args(argv)
+
+
+def read_prompt_file(path: Path) -> list[tuple[int, dict]]:
+    """(line number, fields) for every prompt in the file; a malformed line is a BadInput naming its number."""
+    if not path.exists():
+        raise BadInput(f"The prompt file {path} does not exist.")
+    if not path.is_file():
+        raise BadInput(f"The prompt file {path} is not a file.")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise BadInput(f"The prompt file {path} is not UTF-8 text ({error}).") from None
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        rows = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise BadInput(f"{path}, line {number}: not valid JSON ({error.msg}). Each line is one object, "
+                               '{"prompt": "...", ...}.') from None
+            if not isinstance(row, dict):
+                raise BadInput(f"{path}, line {number}: a line must be a JSON object like {{\"prompt\": \"a red circle\"}}, "
+                               f"got {type(row).__name__}.")
+            rows.append((number, row))
+    elif suffix == ".csv":
+        reader = csv.reader(text.splitlines())
+        header = next(reader, None)
+        if header is None or not [name for name in header if name.strip()]:
+            raise BadInput(f"The prompt file {path} is empty: a .csv file starts with a header row, e.g. prompt,seed.")
+        header = [name.strip() for name in header]
+        rows = []
+        for values in reader:
+            number = reader.line_num
+            if not any(value.strip() for value in values):
+                continue
+            if len(values) != len(header):
+                raise BadInput(f"{path}, line {number}: {len(values)} values for {len(header)} columns ({', '.join(header)}).")
+            rows.append((number, {name: value for name, value in zip(header, values) if value.strip() != ""}))
+        _check_fields(path, 1, dict.fromkeys(header))
+    else:
+        rows = [(number, {"prompt": line.strip()}) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    if not rows:
+        raise BadInput(f"The prompt file {path} is empty: write one prompt a line (or one JSON object a line in a .jsonl file).")
+    return rows
+
+
+def _check_fields(path: Path, number: int, row: dict) -> None:
+    unknown = [name for name in row if name not in FIELDS]
+    if unknown:
+        raise BadInput(f"{path}, line {number}: unknown field {unknown[0]!r}; the fields are {', '.join(FIELDS)}.")
+
+
+def _whole(path, number, name, value, smallest):
+    if isinstance(value, str):
+        try:
+            value = int(value.strip())
+        except ValueError:
+            raise BadInput(f"{path}, line {number}: {name} must be a whole number, got {value!r}.") from None
+    if isinstance(value, bool) or not isinstance(value, int) or value < smallest:
+        raise BadInput(f"{path}, line {number}: {name} must be a whole number >= {smallest}, got {value!r}.")
+    return value
+
+
+def _number(path, number, name, value):
+    try:
+        value = float(value) if isinstance(value, str) else value
+    except ValueError:
+        value = None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        raise BadInput(f"{path}, line {number}: {name} must be a number.")
+    return float(value)
+
+
+def validate(arguments: argparse.Namespace) -> Job:
+    """Check everything, write nothing: a Job, or a BadInput that says what is wrong and what to do."""
+    from .checks import check_size
+    from .models import ModelUnavailableError, current_mode, defaults, model_path
+
+    if arguments.model not in MODELS:
+        raise BadInput(f"Unknown model {arguments.model!r}. Valid models: {', '.join(MODELS)}.")
+    try:
+        mode = current_mode(arguments.mode)
+    except ValueError as error:
+        raise BadInput(str(error)) from None
+    if arguments.seeds < 1:
+        raise BadInput(f"--seeds must be at least 1 (pictures per prompt), got {arguments.seeds}.")
+    if arguments.first_seed < 0:
+        raise BadInput(f"--first-seed must be >= 0, got {arguments.first_seed}.")
+    if arguments.batch_size < 1:
+        raise BadInput(f"--batch-size must be at least 1, got {arguments.batch_size}.")
+    base, refiner = MODELS[arguments.model]
+    if refiner and not 0 < arguments.denoising_end < 1:
+        raise BadInput(f"--denoising-end must be between 0 and 1 (e.g. 0.8), got {arguments.denoising_end}.")
+    out = arguments.out
+    if out.exists() and not out.is_dir():
+        raise BadInput(f"The output folder {out} is a file. Choose a folder (it is created if missing).")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise BadInput(f"The output folder {out} cannot be made: {parent} is a file.")
+            break
+    try:
+        common = defaults(base, mode, height=arguments.height, width=arguments.width,
+                          num_inference_steps=arguments.num_inference_steps)
+    except ValueError as error:
+        raise BadInput(f"{error}") from None
+    path = arguments.prompts
+    items, seen, duplicates = [], set(), 0
+    for number, row in read_prompt_file(path):
+        _check_fields(path, number, row)
+        prompt = row.get("prompt")
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise BadInput(f"{path}, line {number}: no prompt (a non-empty text in the field \"prompt\").")
+        negative = row.get("negative_prompt", arguments.negative_prompt)
+        if negative is not None and not isinstance(negative, str):
+            raise BadInput(f"{path}, line {number}: negative_prompt must be a text.")
+        height = _whole(path, number, "height", row.get("height", common.height), 8)
+        width = _whole(path, number, "width", row.get("width", common.width), 8)
+        try:
+            check_size(height, width)
+            defaults(base, mode, height=height, width=width)  # refuses sizes far beyond the trained one
+        except ValueError as error:
+            raise BadInput(f"{path}, line {number}: {error}") from None
+        steps = _whole(path, number, "num_inference_steps", row.get("num_inference_steps", common.num_inference_steps), 1)
+        guidance = _number(path, number, "guidance_scale", row.get("guidance_scale", arguments.guidance_scale))
+        first = _whole(path, number, "seed", row.get("seed", arguments.first_seed), 0)
+        for seed in range(first, first + arguments.seeds):
+            item = Item(number, prompt.strip(), negative or None, seed, height, width, steps, guidance)
+            key = (item.prompt, item.negative_prompt, seed, height, width, steps, guidance)
+            if key in seen:
+                duplicates += 1
+                continue
+            seen.add(key)
+            items.append(item)
+    try:  # full mode: the weights must be in the cache or downloadable; tiny mode: builds the local folders once
+        paths = tuple(model_path(name, mode) for name in (base, refiner) if name)
+    except ModelUnavailableError as error:
+        raise BadInput(str(error)) from None
+    return Job(tuple(items), arguments.model, mode, out, arguments.batch_size, arguments.denoising_end, paths, duplicates)
+
+
+# ---------------------------------------------------------------------------------------------
+# The output folder: atomic pictures, one complete manifest line per picture
+
+
+def save_png(image, path: Path, settings: dict) -> None:
+    """Write `image` with `settings` in its text fields; a kill at any moment leaves the file whole or absent."""
+    from PIL.PngImagePlugin import PngInfo
+
+    metadata = PngInfo()
+    for key, value in settings.items():
+        metadata.add_text(key, str(value))
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(temporary, "wb") as file:
+        image.save(file, format="PNG", pnginfo=metadata)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, path)
+    _sync_folder(path.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass  # some file systems cannot sync a folder
+    finally:
+        os.close(descriptor)
+
+
+def append_line(path: Path, record: dict) -> None:
+    """Append one JSON line with a single write, then fsync: the line is complete, or absent, or cut (see repair)."""
+    data = (json.dumps(record, ensure_ascii=False) + "\n").encode()
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        if os.write(descriptor, data) != len(data):
+            raise OSError(f"could not append a whole line to {path} (disk full?)")
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def part_path(out: Path, rank: int) -> Path:
+    return out / PARTS / f"part-{rank:05d}.jsonl"
+
+
+def read_manifest_lines(out: Path, repair: bool = False) -> list[dict]:
+    """Every complete line of every manifest part. With `repair`, a cut last line (a kill mid-write) is removed."""
+    records = []
+    for part in sorted((out / PARTS).glob("part-*.jsonl")):
+        data = part.read_bytes()
+        complete = data[: data.rfind(b"\n") + 1]
+        if repair and len(complete) != len(data):
+            os.truncate(part, len(complete))
+        for number, line in enumerate(complete.decode("utf-8", errors="replace").splitlines(), start=1):
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                raise RuntimeError(f"{part}, line {number} is not valid JSON: the manifest was edited by hand? "
+                                   f"Remove that line and run again (its picture is then given a new line).") from None
+    return records
+
+
+def prepare_folder(job: Job, rank: int) -> list[int]:
+    """Run by one process before any other writes: tidy up after a killed run; return the indices still to draw."""
+    from PIL import Image
+
+    (job.out / PARTS).mkdir(parents=True, exist_ok=True)
+    for leftover in job.out.iterdir():
+        if TEMPORARY.match(leftover.name):
+            leftover.unlink()
+    recorded = {record["file"] for record in read_manifest_lines(job.out, repair=True)}
+    todo = []
+    for index, item in enumerate(job.items):
+        name = job.file_name(item)
+        if name in recorded:
+            continue
+        path = job.out / name
+        if path.is_file():  # the picture is in place but its line is not: check it, then give it its line
+            try:
+                with Image.open(path) as image:
+                    image.load()
+                    whole = image.text == {key: str(value) for key, value in job.settings(item).items()}
+            except Exception:
+                whole = False
+            if whole:
+                append_line(part_path(job.out, rank), job.record(item))
+                recorded.add(name)
+                continue
+            path.unlink()
+        todo.append(index)
+    return todo
+
+
+def write_manifest(job: Job) -> int:
+    """Merge the parts into manifest.jsonl, one line per picture, in the prompt file's order; replaced atomically."""
+    order = {job.file_name(item): index for index, item in enumerate(job.items)}
+    unique = {}
+    for record in read_manifest_lines(job.out):
+        unique.setdefault(record["file"], record)
+    records = sorted(unique.values(), key=lambda record: (order.get(record["file"], len(order)), record["file"]))
+    write_json_atomically(job.out / MANIFEST, "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records))
+    return len(records)
+
+
+def write_json_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(temporary, "w", encoding="utf-8") as file:
+        file.write(text)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Drawing
+
+
+def load_pipelines(job: Job, device: str):
+    """The base pipeline (and the refiner sharing its text encoder 2 and VAE), placed as the memory plan says."""
+    import torch
+    from diffusers import StableDiffusionXLImg2ImgPipeline, StableDiffusionXLPipeline
+
+    from .device import pick_dtype
+    from .memory import WontFitError, plan_memory
+
+    base_name, refiner_name = MODELS[job.model]
+    names = [name for name in (base_name, refiner_name) if name]
+    height = max(item.height for item in job.items)
+    width = max(item.width for item in job.items)
+    plan = plan_memory(names, height, width, mode=job.mode, what=job.model).require()
+    if refiner_name and plan.offload not in (None, "turns"):
+        raise WontFitError(f"{plan}\nBase + refiner needs both on the GPU, at once or taking turns (lesson 06); "
+                           "this GPU is too small: use --model sdxl-base here.")
+    dtype = pick_dtype(torch.device(device).type)
+    weights = dict(dtype=dtype, variant="fp16", use_safetensors=True)
+    base = StableDiffusionXLPipeline.from_pretrained(job.paths[0], **weights)
+    refiner = None
+    if refiner_name:
+        refiner = StableDiffusionXLImg2ImgPipeline.from_pretrained(
+            job.paths[1], text_encoder_2=base.text_encoder_2, vae=base.vae, **weights)
+        for part in (base.text_encoder, base.text_encoder_2, base.vae):
+            part.to(device)
+        base.unet.to(device)
+        if plan.offload is None:
+            refiner.unet.to(device)
+    else:
+        plan.place(base, device)
+    for pipe in (base, refiner):
+        if pipe is not None:
+            pipe.set_progress_bar_config(disable=True)
+    return base, refiner, plan
+
+
+def draw(job: Job, base, refiner, plan, batch: list[Item], device: str):
+    """One pipeline call for `batch` (all of one group), one generator per picture, seeded from its seed."""
+    from .device import generator
+
+    first = batch[0]
+    common = dict(prompt=[item.prompt for item in batch],
+                  negative_prompt=None if first.negative_prompt is None else [item.negative_prompt for item in batch],
+                  num_inference_steps=first.num_inference_steps, guidance_scale=first.guidance_scale)
+    if refiner is None:
+        return base(**common, height=first.height, width=first.width,
+                    generator=[generator(item.seed) for item in batch]).images
+    if plan.offload == "turns":
+        base.unet.to(device), refiner.unet.to("cpu")
+    latents = base(**common, height=first.height, width=first.width, denoising_end=job.denoising_end, output_type="latent",
+                   generator=[generator(item.seed) for item in batch]).images
+    if plan.offload == "turns":
+        refiner.unet.to(device), base.unet.to("cpu")
+    return refiner(**common, image=latents, denoising_start=job.denoising_end,
+                   generator=[generator(item.seed) for item in batch]).images
+
+
+def batches(items: list[Item], batch_size: int):
+    """Batches of exactly `batch_size` pictures of one group each; the last of a group padded with copies of its last item.
+
+    Yields (batch to draw, how many of it to keep). The same batch size for every picture makes a picture's bytes
+    independent of how the items were split between processes.
+    """
+    groups: dict[tuple, list[Item]] = {}
+    for item in items:
+        groups.setdefault(item.group(), []).append(item)
+    for group in groups.values():
+        for start in range(0, len(group), batch_size):
+            chunk = group[start:start + batch_size]
+            yield chunk + [chunk[-1]] * (batch_size - len(chunk)), len(chunk)
+
+
+# ---------------------------------------------------------------------------------------------
+# The run
+
+
+def run(job: Job) -> dict:
+    """Draw what is missing in `job.out`, this process's share of it; return the summary (on every process)."""
+    from accelerate import PartialState
+    from accelerate.utils import broadcast_object_list, gather_object
+    from tqdm.auto import tqdm
+
+    from .device import pick_device
+
+    started = time.perf_counter()
+    # On a machine without a GPU, `accelerate launch --multi_gpu` still starts the processes; cpu=True joins them over gloo.
+    state = PartialState(cpu=pick_device() == "cpu")
+    if state.is_main_process:
+        job.out.mkdir(parents=True, exist_ok=True)
+        todo = prepare_folder(job, state.process_index)
+    else:
+        todo = None
+    todo = broadcast_object_list([todo])[0]  # one process decides what is missing; all split the same list
+    with state.split_between_processes(todo) as share:
+        mine = [job.items[index] for index in share]
+    device = str(state.device) if state.device.type != "cpu" else "cpu"
+    base, refiner, plan = load_pipelines(job, device) if mine else (None, None, None)
+    loaded = time.perf_counter()
+    part = part_path(job.out, state.process_index)
+    progress = tqdm(total=len(mine), desc=f"process 0 of {state.num_processes}", disable=not state.is_main_process,
+                    unit="picture", file=sys.stderr)
+    made = 0
+    for batch, keep in batches(mine, job.batch_size):
+        images = draw(job, base, refiner, plan, batch, device)
+        for item, image in zip(batch[:keep], images):
+            save_png(image, job.out / job.file_name(item), job.settings(item))
+            append_line(part, job.record(item))
+            made += 1
+        progress.update(keep)
+    progress.close()
+    finished = time.perf_counter()
+    mine_summary = {"process": state.process_index, "pictures": made, "seconds": round(finished - loaded, 3),
+                    "load_seconds": round(loaded - started, 3), "device": device}
+    everyone = gather_object([mine_summary])
+    state.wait_for_everyone()
+    summary = {"pictures": len(job.items), "made": sum(row["pictures"] for row in everyone),
+               "already_there": len(job.items) - len(todo), "duplicates_skipped": job.duplicates,
+               "processes": state.num_processes, "batch_size": job.batch_size, "model": job.model, "mode": job.mode,
+               "seconds": round(time.perf_counter() - started, 3), "per_process": sorted(everyone, key=lambda row: row["process"])}
+    if state.is_main_process:
+        summary["manifest_lines"] = write_manifest(job)
+        write_json_atomically(job.out / SUMMARY, json.dumps(summary, indent=1) + "\n")
+        print(describe(summary), flush=True)
+    return summary
+
+
+def describe(summary: dict) -> str:
+    lines = [f"{summary['made']} pictures made, {summary['already_there']} already there, of {summary['pictures']} "
+             f"({summary['processes']} process{'es' if summary['processes'] > 1 else ''}, batch size {summary['batch_size']}, "
+             f"{summary['model']}, {summary['mode']} mode) in {summary['seconds']:.1f} s"]
+    for row in summary["per_process"]:
+        rate = row["pictures"] / row["seconds"] if row["seconds"] > 0 and row["pictures"] else 0.0
+        lines.append(f"  process {row['process']} ({row['device']}): {row['pictures']} pictures in {row['seconds']:.1f} s "
+                     f"= {rate:.2f} pictures/s (after {row['load_seconds']:.1f} s starting and loading)")
+    if summary.get("duplicates_skipped"):
+        lines.append(f"  {summary['duplicates_skipped']} duplicate (prompt, settings, seed) skipped")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    arguments = parse_arguments(argv)
+    try:
+        job = validate(arguments)
+    except BadInput as error:
+        print(f"generate: error: {error}\nNothing was written.", file=sys.stderr)
+        return 2
+    run(job)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

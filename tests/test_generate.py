@@ -1,0 +1,204 @@
+"""helpers.generate: the same pictures whatever the number of processes, a killed run finished without loss or
+duplicates, and bad input refused with a clear message before anything is written.
+
+Bad input is checked in this process; only the two-process run and the killed run start processes (each
+pays Python's start-up with torch and diffusers, several seconds).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import generate
+
+ROOT = Path(__file__).resolve().parent.parent
+PROMPTS = ["a red circle", "a blue square", "a green triangle", "a yellow circle"]
+# 4 prompts x 2 seeds at 12 steps, 2 pictures per call: small, and each call long enough to kill a run between calls
+OPTIONS = ["--seeds", "2", "--num-inference-steps", "12", "--batch-size", "2", "--mode", "tiny"]
+
+
+@pytest.fixture(scope="module")
+def environment(_shared_tiny_cache, tmp_path_factory):
+    """What a launched process needs: tiny mode, the shared tiny cache, one thread, no user accelerate config."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SDXL_TUTORIAL_CACHE", str(_shared_tiny_cache))
+        yield {**os.environ, "OMP_NUM_THREADS": "1", "HF_HOME": str(tmp_path_factory.mktemp("hf-home"))}
+
+
+@pytest.fixture(scope="module")
+def prompt_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("prompts") / "prompts.txt"
+    path.write_text("\n".join(PROMPTS) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def reference(environment, prompt_file, tmp_path_factory):
+    """The run in this process, uninterrupted: one process."""
+    out = tmp_path_factory.mktemp("one-process") / "pictures"
+    assert generate.main(["--prompts", str(prompt_file), "--out", str(out), *OPTIONS]) == 0
+    return out
+
+
+def pictures(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.glob("*.png"))}
+
+
+def manifest(folder: Path) -> list[dict]:
+    return [json.loads(line) for line in (folder / generate.MANIFEST).read_text().splitlines()]
+
+
+def test_one_process_makes_every_picture_once_with_its_settings(reference):
+    lines = manifest(reference)
+    assert len(pictures(reference)) == len(lines) == 8
+    assert sorted(line["file"] for line in lines) == sorted(pictures(reference))
+    from PIL import Image
+
+    first = lines[0]
+    with Image.open(reference / first["file"]) as image:
+        assert image.text["prompt"] == first["prompt"] == "a red circle" and image.text["seed"] == "0"
+        assert image.size == (32, 32)
+
+
+def test_two_processes_make_the_same_pictures_byte_for_byte(environment, prompt_file, reference, tmp_path):
+    out = tmp_path / "pictures"
+    command = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+               "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", "0",
+               "-m", "helpers.generate", "--prompts", str(prompt_file), "--out", str(out), *OPTIONS]
+    done = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads((out / generate.SUMMARY).read_text())
+    assert summary["processes"] == 2 and [row["pictures"] for row in summary["per_process"]] == [4, 4]
+    assert pictures(out) == pictures(reference)
+    assert manifest(out) == manifest(reference)
+    assert sorted(path.name for path in (out / generate.PARTS).iterdir()) == ["part-00000.jsonl", "part-00001.jsonl"]
+
+
+def test_a_killed_run_finishes_with_every_picture_exactly_once(environment, prompt_file, reference, tmp_path):
+    out = tmp_path / "pictures"
+    command = [sys.executable, "-m", "helpers.generate", "--prompts", str(prompt_file), "--out", str(out), *OPTIONS]
+    process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    part = generate.part_path(out, 0)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and process.poll() is None:
+        if part.exists() and part.read_bytes().count(b"\n") >= 2:
+            process.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.005)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, f"the run ended before it could be killed: {process.stderr.read()[-2000:]}"
+    made_before = len(pictures(out))
+    assert 2 <= made_before < 8 and not (out / generate.MANIFEST).exists()
+
+    assert generate.main(["--prompts", str(prompt_file), "--out", str(out), *OPTIONS]) == 0
+    summary = json.loads((out / generate.SUMMARY).read_text())
+    assert summary["already_there"] == made_before and summary["made"] == 8 - made_before
+    assert pictures(out) == pictures(reference), "every picture, each the same as in an uninterrupted run"
+    assert manifest(out) == manifest(reference), "one line per picture, none twice"
+    assert not [path for path in out.iterdir() if generate.TEMPORARY.match(path.name)]
+
+
+def test_a_restart_repairs_what_a_kill_can_leave_behind(environment, prompt_file, reference, tmp_path):
+    """A kill can leave: a temporary file, a picture without its line, a half-written last line."""
+    out = tmp_path / "pictures"
+    shutil.copytree(reference, out)
+    (out / generate.MANIFEST).unlink()
+    part = generate.part_path(out, 0)
+    lines = part.read_text().splitlines(keepends=True)
+    (out / json.loads(lines[0])["file"]).unlink()  # picture 1: never made (neither file nor line)
+    (out / ".a-red-circle_seed0_x.png.tmp-123").write_bytes(b"half a PNG")  # killed while writing a picture
+    # picture 2: killed between the picture and its line; picture 8 (the last line): killed in the middle of its line
+    part.write_text("".join(lines[2:7]) + lines[7][: len(lines[7]) // 2])
+
+    assert generate.main(["--prompts", str(prompt_file), "--out", str(out), *OPTIONS]) == 0
+    summary = json.loads((out / generate.SUMMARY).read_text())
+    assert summary["made"] == 1 and summary["already_there"] == 7, "the pictures on disk are kept, only the missing one is drawn"
+    assert pictures(out) == pictures(reference)
+    assert manifest(out) == manifest(reference)
+    assert not (out / ".a-red-circle_seed0_x.png.tmp-123").exists()
+    assert part.read_text().endswith("\n") and all(json.loads(line) for line in part.read_text().splitlines())
+
+
+def test_a_finished_run_run_again_makes_nothing(environment, prompt_file, reference, tmp_path):
+    out = tmp_path / "pictures"
+    shutil.copytree(reference, out)
+    assert generate.main(["--prompts", str(prompt_file), "--out", str(out), *OPTIONS]) == 0
+    summary = json.loads((out / generate.SUMMARY).read_text())
+    assert summary["made"] == 0 and summary["already_there"] == 8 and manifest(out) == manifest(reference)
+
+
+# ---------------------------------------------------------------------------------------------
+# Bad input: a message that says what is wrong, and nothing written
+
+
+def refused(capsys, tmp_path, arguments, prompts_name="prompts.txt", prompts_text="a red circle\n"):
+    """Run with bad input; return the message. Checks the exit status and that nothing was written."""
+    if prompts_text is not None:
+        (tmp_path / prompts_name).write_text(prompts_text)
+    before = sorted(tmp_path.rglob("*"))
+    options = {"--prompts": str(tmp_path / prompts_name), "--out": str(tmp_path / "pictures"), "--mode": "tiny"}
+    for index in range(0, len(arguments), 2):
+        options[arguments[index]] = arguments[index + 1]
+    status = generate.main([part for pair in options.items() for part in pair])
+    message = capsys.readouterr().err
+    assert status == 2 and "Nothing was written." in message
+    assert sorted(tmp_path.rglob("*")) == before, "bad input must write nothing"
+    return message
+
+
+def test_a_missing_prompt_file_is_refused(capsys, tmp_path, tiny_cache):
+    assert "does not exist" in refused(capsys, tmp_path, [], prompts_text=None)
+
+
+@pytest.mark.parametrize("text", ["", "\n   \n"])
+def test_an_empty_prompt_file_is_refused(capsys, tmp_path, tiny_cache, text):
+    assert "is empty" in refused(capsys, tmp_path, [], prompts_text=text)
+
+
+@pytest.mark.parametrize("name, text, expected", [
+    ("prompts.jsonl", '{"prompt": "a red circle"}\n\n{"prompt": "a blue square", "seed": 1\n', "line 3: not valid JSON"),
+    ("prompts.jsonl", '{"prompt": "a red circle"}\n["a blue square"]\n', "line 2: a line must be a JSON object"),
+    ("prompts.jsonl", '{"prompt": "a red circle", "sed": 3}\n', "line 1: unknown field 'sed'"),
+    ("prompts.jsonl", '{"negative_prompt": "blurry"}\n', "line 1: no prompt"),
+    ("prompts.jsonl", '{"prompt": "a red circle", "seed": -1}\n', "line 1: seed must be a whole number >= 0"),
+    ("prompts.jsonl", '{"prompt": "a red circle", "guidance_scale": "strong"}\n', "line 1: guidance_scale must be a number"),
+    ("prompts.csv", "prompt,seed\na red circle,0\na blue square,zero\n", "line 3: seed must be a whole number"),
+    ("prompts.csv", "prompt,seed\na red circle,0,7\n", "line 2: 3 values for 2 columns"),
+])
+def test_a_malformed_line_is_refused_by_its_number(capsys, tmp_path, tiny_cache, name, text, expected):
+    assert expected in refused(capsys, tmp_path, [], prompts_name=name, prompts_text=text)
+
+
+def test_an_unknown_model_is_refused(capsys, tmp_path, tiny_cache):
+    message = refused(capsys, tmp_path, ["--model", "sdxl-turbo"])
+    assert "Unknown model 'sdxl-turbo'" in message and "sdxl-base+refiner" in message
+
+
+def test_a_size_not_divisible_by_8_is_refused(capsys, tmp_path, tiny_cache):
+    assert "not divisible by 8" in refused(capsys, tmp_path, ["--height", "30"])
+
+
+def test_a_line_with_a_size_not_divisible_by_8_is_refused_by_its_number(capsys, tmp_path, tiny_cache):
+    text = '{"prompt": "a red circle"}\n{"prompt": "a red circle", "width": 36}\n'
+    message = refused(capsys, tmp_path, [], prompts_name="prompts.jsonl", prompts_text=text)
+    assert "line 2" in message and "not divisible by 8" in message
+
+
+def test_an_output_folder_that_is_a_file_is_refused(capsys, tmp_path, tiny_cache):
+    (tmp_path / "pictures").write_text("not a folder")
+    assert "is a file" in refused(capsys, tmp_path, [])
+
+
+def test_full_mode_without_the_weights_is_refused(capsys, tmp_path, tiny_cache, monkeypatch):
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
+    monkeypatch.setattr("huggingface_hub.try_to_load_from_cache", lambda *args, **kwargs: None)
+    assert "Full mode needs the real weights" in refused(capsys, tmp_path, ["--mode", "full"])
