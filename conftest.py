@@ -13,6 +13,31 @@ os.environ["SDXL_TUTORIAL_STATIC"] = "1"  # no live frontend under nbval: widget
 os.environ["SDXL_TUTORIAL_STRICT_WARNINGS"] = "1"  # a deprecation our own code causes is an error
 os.environ.setdefault("TQDM_MININTERVAL", "5")  # fewer progress-bar redraws in captured output
 
+# `make test` runs the suite in parallel (pytest-xdist, `-n 2 --dist loadfile`: all cells of a notebook in one
+# worker, in order). Each worker and the notebook kernels it starts get an equal share of the cores: two
+# workers with a torch thread each run the tiny models faster than one worker with two threads, whose
+# small matrix products gain little from the second thread.
+if "PYTEST_XDIST_WORKER_COUNT" in os.environ:
+    _share = max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))
+    for _variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_variable, str(_share))
+
+# The longest files start first, so that no worker is left with one of them at the end. Known from
+# `pytest --durations`; a file not listed keeps its place after them.
+LONGEST_FIRST = (
+    "notebooks/03_train_a_tiny_diffusion_model.ipynb",
+    "notebooks/10_lora_fine_tuning.ipynb",
+    "notebooks/11_generating_at_scale.ipynb",
+    "tests/test_tiny_sdxl.py",
+    "notebooks/05_sdxl_base.ipynb",
+    "notebooks/02_schedulers.ipynb",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {path: position for position, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))  # stable: cells keep their order
+
 
 @pytest.fixture(autouse=True)
 def _deprecations_are_errors():

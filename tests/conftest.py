@@ -1,3 +1,5 @@
+import os
+
 import matplotlib
 import pytest
 
@@ -6,7 +8,12 @@ matplotlib.use("Agg")  # unit tests draw figures without a screen
 
 @pytest.fixture(scope="session")
 def _shared_tiny_cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("sdxl-by-hand-cache")
+    # Under pytest-xdist every worker has its own base folder inside a shared one: the workers share the
+    # cache (building a stand-in takes a lock, so they never build the same one at once).
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent if "PYTEST_XDIST_WORKER" in os.environ else base) / "sdxl-by-hand-cache"
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 @pytest.fixture
