@@ -1,0 +1,149 @@
+"""The site builder's pure parts (tests/build_site.py): the README's lesson table, the pages, the links.
+
+Building the site executes every lesson (`make site`); tests/browser/test_site.py checks the result.
+"""
+
+import json
+import re
+
+import nbformat
+import pytest
+
+import build_site
+from build_site import Lesson, SiteError
+
+README_TABLE = """# Course
+
+A course.
+
+## Lessons
+
+| notebook | what you learn | tiny, 2-core CPU | free Colab T4 |
+|---|---|---|---|
+| `00_setup` | your machine | 11 s | 2 min |
+| `01_loop.ipynb` | a loop, `a | b` in code | 15 s | 5 min + 455 MB |
+
+Some text.
+
+## Next section
+
+| notebook | other | x | y |
+|---|---|---|---|
+| `99_not_a_lesson` | no | no | no |
+"""
+
+
+def lesson(name):
+    return Lesson(name, f"what {name} teaches", "10 s", "1 min")
+
+
+def test_the_lesson_table_is_read_from_the_lessons_section_only():
+    table = build_site.read_lesson_table(README_TABLE)
+    assert list(table) == ["00_setup", "01_loop"]
+    assert table["01_loop"] == Lesson("01_loop", "a loop, `a | b` in code", "15 s", "5 min + 455 MB")
+
+
+@pytest.mark.parametrize("readme, message", [
+    ("# Course\n\nNo lessons here.\n", "no '## Lessons' section"),
+    ("## Lessons\n\nSoon.\n", "no table"),
+    ("## Lessons\n\n| notebook | a | b | c |\n|---|---|---|---|\n| `00_x` | only two |\n", "4 columns"),
+])
+def test_a_broken_lesson_table_is_a_clear_error(readme, message):
+    with pytest.raises(SiteError, match=message):
+        build_site.read_lesson_table(readme)
+
+
+def test_a_lesson_missing_from_the_table_is_an_error_that_names_it():
+    table = build_site.read_lesson_table(README_TABLE)
+    with pytest.raises(SiteError) as raised:
+        build_site.lessons_in_table(["00_setup", "01_loop", "02_new_lesson"], table)
+    assert "notebooks/02_new_lesson.ipynb is not in README.md's lesson table" in str(raised.value)
+    assert "| `02_new_lesson` |" in str(raised.value)  # the row to add
+    assert build_site.stale_rows(["00_setup"], table) == ["01_loop"]
+
+
+def test_every_lesson_of_the_repository_has_a_row_in_the_readme():
+    table = build_site.read_lesson_table(build_site.README.read_text(encoding="utf-8"))
+    names = build_site.lesson_names()
+    assert names and names[0] == "00_setup"
+    assert [row.name for row in build_site.lessons_in_table(names, table)] == names
+
+
+def test_lessons_are_chosen_by_number_or_name():
+    names = ["00_setup", "01_loop", "04_sdxl"]
+    assert build_site.select(names, None) == names
+    assert build_site.select(names, ["04", "00_setup"]) == ["00_setup", "04_sdxl"]
+    with pytest.raises(SiteError, match="No lesson 07"):
+        build_site.select(names, ["07"])
+
+
+def test_colab_links_are_the_lessons_badges():
+    for name in build_site.lesson_names():
+        notebook = nbformat.read(build_site.NOTEBOOKS / f"{name}.ipynb", as_version=4)
+        assert f"]({build_site.colab_url(name + '.ipynb')})" in notebook.cells[0].source, name
+    assert lesson("03_x").colab.endswith("/blob/main/notebooks/03_x.ipynb")
+    assert lesson("03_x").colab.startswith("https://colab.research.google.com/github/")
+
+
+def test_navigation_links_the_index_and_the_neighbours():
+    lessons = [lesson("00_a"), lesson("01_b"), lesson("02_c")]
+    first, middle, last = (build_site.navigation(lessons, position) for position in range(3))
+    assert "(index.html)" in first and "01_b.html" in first and "previous" not in first
+    assert "00_a.html" in middle and "02_c.html" in middle
+    assert "01_b.html" in last and "next" not in last
+
+
+def test_the_badge_picture_becomes_a_link():
+    title = "# Lesson\n\n[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://x/y.ipynb)\n"
+    assert build_site.without_badge_image(title) == "# Lesson\n\n**[Open in Colab](https://x/y.ipynb)**\n"
+
+
+def test_a_lesson_page_gets_the_note_and_the_links_and_keeps_every_cell():
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_markdown_cell("# 01. The loop\n\n[![Open In Colab](https://colab.research.google.com/"
+                                                    "assets/colab-badge.svg)](https://c/01_b.ipynb)"),
+                      nbformat.v4.new_code_cell("print(1)")]
+    lessons = [lesson("00_a"), lesson("01_b")]
+    page = build_site.lesson_page(notebook, lessons, 1, "commit abc")
+    sources = [cell.source for cell in page.cells]
+    assert len(sources) == 5 and sources[1].startswith("# 01. The loop") and sources[3] == "print(1)"
+    assert "00_a.html" in sources[0] and sources[0] == sources[-1]
+    note = sources[2]  # right under the title
+    assert "tiny mode" in note and "full mode" in note and lessons[1].colab in note and "commit abc" in note
+    assert "colab-badge.svg" not in "".join(sources)
+    assert page.metadata["title"] == "01_b: 01. The loop"
+    assert len(notebook.cells) == 2  # the executed lesson itself is left as it was
+
+
+def test_the_index_lists_every_lesson_with_its_times_and_links():
+    lessons = [lesson("00_a"), lesson("01_b")]
+    index = build_site.index_notebook(lessons, "A course.", "commit abc")
+    text = "\n".join(cell.source for cell in index.cells)
+    for item in lessons:
+        assert f"[{item.name}]({item.page})" in text and item.colab in text and item.teaches in text
+    assert "A course." in text and "tiny mode" in text
+
+
+def test_run_metadata_is_dropped():
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata.update(widgets={"state": {}}, papermill={"duration": 3.2})
+    cell = nbformat.v4.new_code_cell("1")
+    cell.metadata["execution"] = {"iopub.execute_input": "2026-01-01T00:00:00Z"}
+    notebook.cells = [cell]
+    build_site.make_deterministic(notebook)
+    assert "widgets" not in notebook.metadata and "papermill" not in notebook.metadata
+    assert "execution" not in notebook.cells[0].metadata
+
+
+def test_pages_load_nothing_from_a_cdn(tmp_path):
+    mathjax = build_site.mathjax_into(tmp_path)
+    html = build_site.exporter(mathjax or "mathjax/MathJax.js")
+    page = build_site.render(html, build_site.index_notebook([lesson("00_a")], "A course.", "commit abc"), "index")
+    assert "require.min.js" not in page
+    scripts = re.findall(r'<script[^>]*\ssrc="([^"]*)"', page)
+    assert scripts == ["mathjax/MathJax.js" + (build_site.MATHJAX_CONFIG if mathjax else "")]
+    assert '<a href="00_a.html">00_a</a>' in page
+    if mathjax:
+        assert (tmp_path / "mathjax" / "MathJax.js").is_file()
+        assert (tmp_path / "mathjax" / "jax" / "output" / "CommonHTML" / "jax.js").is_file()
+    json.dumps(build_site.ENVIRONMENT)  # plain strings, for a subprocess
