@@ -163,6 +163,20 @@ def lessons_in_table(names: list[str], table: dict[str, Lesson]) -> list[Lesson]
     return [table[name] for name in names]
 
 
+def seconds(duration: str) -> float:
+    """A README time ("11 s", "1.5 min", "2 min + 7 GB download") in seconds; 0 when it gives none."""
+    match = re.search(r"([\d.]+)\s*(s|sec|min|h)\b", duration)
+    if match is None:
+        return 0.0
+    return float(match.group(1)) * {"s": 1, "sec": 1, "min": 60, "h": 3600}[match.group(2)]
+
+
+def longest_first(lessons: list[Lesson]) -> list[Lesson]:
+    """The order to execute in: the longest lessons (by the README's tiny times) first, so that two at a time
+    finish together instead of the slowest starting last."""
+    return sorted(lessons, key=lambda lesson: -seconds(lesson.tiny))
+
+
 def stale_rows(names: list[str], table: dict[str, Lesson]) -> list[str]:
     """README rows whose notebook does not exist (the index leaves them out)."""
     return [name for name in table if name not in names]
@@ -379,7 +393,7 @@ def build(out: Path = SITE, wanted: list[str] | None = None, jobs: int = 2, read
         return seconds
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {lesson.name: pool.submit(one, lesson) for lesson in chosen}
+        futures = {lesson.name: pool.submit(one, lesson) for lesson in longest_first(chosen)}
         for name, future in futures.items():
             try:
                 times[name] = future.result()

@@ -85,6 +85,12 @@ def test_colab_links_are_the_lessons_badges():
     assert lesson("03_x").colab.startswith("https://colab.research.google.com/github/")
 
 
+def test_the_longest_lessons_run_first():
+    assert [build_site.seconds(text) for text in ("11 s", "1.5 min", "2 min + 7 GB download", "—")] == [11, 90, 120, 0]
+    quick, slow = Lesson("00_a", "", "11 s", ""), Lesson("03_b", "", "1.5 min", "")
+    assert build_site.longest_first([quick, slow]) == [slow, quick]
+
+
 def test_navigation_links_the_index_and_the_neighbours():
     lessons = [lesson("00_a"), lesson("01_b"), lesson("02_c")]
     first, middle, last = (build_site.navigation(lessons, position) for position in range(3))
