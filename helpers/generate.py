@@ -16,7 +16,8 @@ picture, appended (one write, then fsync) by the process that made it, right aft
 place; and, after every run that finishes, `manifest.jsonl` (all of them, merged) and `last-run.json` (the
 summary). A PNG is written to a temporary name and renamed, so a killed run leaves no half-written file;
 run the same command again and it makes only what is missing: it removes temporary files, cuts a
-half-written last manifest line, and gives a picture that is on disk without its line its line back.
+half-written last manifest line, gives a picture that is on disk without its line its line back, and
+drops the line of a picture that is no longer on disk (and draws it again).
 One run at a time per folder; with several machines, a folder they all see (a shared file system).
 """
 
@@ -345,7 +346,14 @@ def prepare_folder(job: Job, rank: int) -> list[int]:
     for leftover in job.out.iterdir():
         if TEMPORARY.match(leftover.name):
             leftover.unlink()
-    recorded = {record["file"] for record in read_manifest_lines(job.out, repair=True)}
+    read_manifest_lines(job.out, repair=True)
+    recorded = set()
+    for part in sorted((job.out / PARTS).glob("part-*.jsonl")):  # a line whose picture is gone (deleted, lost) goes too
+        lines = part.read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = [line for line in lines if (job.out / json.loads(line)["file"]).is_file()]
+        if len(kept) != len(lines):
+            write_json_atomically(part, "".join(kept))
+        recorded |= {json.loads(line)["file"] for line in kept}
     todo = []
     for index, item in enumerate(job.items):
         name = job.file_name(item)

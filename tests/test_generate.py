@@ -108,7 +108,7 @@ def test_a_killed_run_finishes_with_every_picture_exactly_once(environment, prom
 
 
 def test_a_restart_repairs_what_a_kill_can_leave_behind(environment, prompt_file, reference, tmp_path):
-    """A kill can leave: a temporary file, a picture without its line, a half-written last line."""
+    """A kill can leave: a temporary file, a picture without its line, a half-written last line; and a picture can be deleted."""
     out = tmp_path / "pictures"
     shutil.copytree(reference, out)
     (out / generate.MANIFEST).unlink()
@@ -118,10 +118,11 @@ def test_a_restart_repairs_what_a_kill_can_leave_behind(environment, prompt_file
     (out / ".a-red-circle_seed0_x.png.tmp-123").write_bytes(b"half a PNG")  # killed while writing a picture
     # picture 2: killed between the picture and its line; picture 8 (the last line): killed in the middle of its line
     part.write_text("".join(lines[2:7]) + lines[7][: len(lines[7]) // 2])
+    (out / json.loads(lines[3])["file"]).unlink()  # picture 4: deleted later, its line still there
 
     assert generate.main(["--prompts", str(prompt_file), "--out", str(out), *OPTIONS]) == 0
     summary = json.loads((out / generate.SUMMARY).read_text())
-    assert summary["made"] == 1 and summary["already_there"] == 7, "the pictures on disk are kept, only the missing one is drawn"
+    assert summary["made"] == 2 and summary["already_there"] == 6, "the pictures on disk are kept, only the missing ones are drawn"
     assert pictures(out) == pictures(reference)
     assert manifest(out) == manifest(reference)
     assert not (out / ".a-red-circle_seed0_x.png.tmp-123").exists()
