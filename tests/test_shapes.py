@@ -125,3 +125,34 @@ def test_the_world_check_rejects_an_object_of_a_colour_outside_the_palette():
     picture = Image.new("RGB", (16, 16), (240, 240, 235))
     ImageDraw.Draw(picture).ellipse([4, 4, 11, 11], fill=(20, 20, 20))  # black: far from all six colours
     assert shapes.looks_like_the_world(picture)[0] is False
+
+
+def test_a_ring_is_a_new_shape_the_worlds_own_generators_never_pick():
+    assert "ring" in shapes.NEW_SHAPES and "ring" not in shapes.SHAPES
+    assert {p.shape for p in shapes.dataset(300, seed=0)} == set(shapes.SHAPES)
+    ring = shapes.plain(np.random.default_rng(0), colour="blue", shape="ring")
+    assert ring.caption == "a blue ring" and shapes.object_colour(ring.image) == "blue"
+
+
+def test_asking_for_a_ring_leaves_the_worlds_pictures_unchanged():
+    before = shapes.dataset(12, seed=5)
+    shapes.plain(np.random.default_rng(0), shape="ring")
+    after = shapes.dataset(12, seed=5)
+    assert all(np.array_equal(np.asarray(a.image), np.asarray(b.image)) for a, b in zip(before, after))
+
+
+def test_a_ring_encloses_background_and_the_worlds_shapes_do_not():
+    rng = np.random.default_rng(2)
+    assert all(shapes.is_ring(shapes.plain(rng, shape="ring").image) for _ in range(30))
+    assert not any(shapes.is_ring(p.image) for p in shapes.dataset(60, seed=2))
+
+
+def test_an_empty_picture_is_not_a_ring():
+    from PIL import Image
+
+    assert not shapes.is_ring(Image.new("RGB", (32, 32), (240, 240, 235)))
+
+
+def test_an_unknown_shape_is_refused_with_the_known_ones_listed():
+    with pytest.raises(ValueError, match="ring"):
+        shapes.draw("red", "star", 32, (16, 16), 8)
