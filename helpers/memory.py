@@ -378,3 +378,98 @@ def recommend_memory_plan(machine: Machine | str | None = None, refiner: bool = 
         plan.name, plan.code = "tiny mode: the real SDXL does not fit this CPU's RAM", (
             "SDXL_TUTORIAL_MODE=tiny  # or mode = 'tiny' in a lesson's parameters cell",)
     return plan
+
+
+# ---------------------------------------------------------------------------------------------
+# Training a LoRA (10_lora_fine_tuning): will the training run fit?
+
+LORA_BYTES_PER_PARAMETER = 4 + 4 + 8  # fp32 weight, its fp32 gradient, Adam's two fp32 moments
+# The SDXL base UNet's activations kept for the backward pass, one 1024x1024 picture, fp16 (GiB). Estimates, not
+# measurements: with gradient checkpointing only each block's input is kept and one block is recomputed at a time
+# (12 GB GPUs train SDXL LoRAs at 1024x1024 this way, with cached latents and text embeddings); without it, every
+# intermediate tensor of the 2.6B-parameter UNet is kept, several times a T4's memory.
+TRAINING_ACTIVATION_GIB = {True: 3.0, False: 30.0}
+ADAM_STATE = 2  # moments per parameter
+
+
+def count_lora_parameters(unet_config: dict, rank: int, target_modules=("to_q", "to_k", "to_v", "to_out.0")) -> int:
+    """Parameters of a rank-`rank` LoRA on the UNet's linear layers named `target_modules`, from its config alone.
+
+    Builds the UNet on the meta device (no memory, about 2 s for SDXL's) and adds rank x (inputs + outputs) for each
+    targeted layer: A is rank x inputs, B is outputs x rank. (10_lora_fine_tuning)
+    """
+    import torch
+    from diffusers import UNet2DConditionModel
+
+    with torch.device("meta"):
+        unet = UNet2DConditionModel.from_config(unet_config)
+    return sum(rank * (module.in_features + module.out_features) for name, module in unet.named_modules()
+               if isinstance(module, torch.nn.Linear) and any(name == t or name.endswith("." + t) for t in target_modules))
+
+
+def plan_training_memory(names=("sdxl-base",), height: int | None = None, width: int | None = None, *, lora_parameters: int,
+                         batch_size: int = 1, gradient_checkpointing: bool = True, cached_pictures: int = 0, dtype=None,
+                         what: str = "", machine: Machine | None = None, mode: str | None = None,
+                         parameters: dict[str, int] | None = None) -> MemoryPlan:
+    """Will LoRA training fit this (or the declared) machine? The arithmetic, before anything loads.
+
+    Everything stays on the accelerator: the frozen weights in `dtype` (fp16 on a GPU), the LoRA parameters in fp32
+    with their gradients and Adam's two moments, the activations of `batch_size` pictures at height x width (with or
+    without gradient checkpointing), and the cached latents and text embeddings of `cached_pictures`. The text encoders
+    and VAE stay too: the sample grids during training need the whole pipeline. Offloading is no way out for training
+    (every step needs the whole UNet twice, forward and backward). The plan is logged like plan_memory's.
+    (10_lora_fine_tuning)
+    """
+    import torch
+
+    from .device import pick_dtype
+    from .models import CATALOGUE
+
+    logged = machine is None
+    machine = machine or this_machine()
+    if dtype is None:
+        dtype = pick_dtype(machine.device) if machine.device != "cpu" else torch.float32
+    bytes_per = torch.finfo(dtype).bits // 8
+    parts = parameters or model_parameters(names, mode)
+    full = _is_full(mode)
+    native = CATALOGUE[names[0]].full if full else CATALOGUE[names[0]].tiny
+    height, width = height or native.height, width or native.width
+    if declared_machine() is not None and full:  # the rehearsal trains small pictures; plan for the real run
+        height, width = max(height, native.height), max(width, native.width)
+    dtype_name = str(dtype).replace("torch.", "")
+    weights = sum(parts.values()) * bytes_per / GIB
+    lora = lora_parameters * LORA_BYTES_PER_PARAMETER / GIB
+    unet_share = max(count for part, count in parts.items() if part.endswith("/unet")) / PARAMETERS["sdxl-base"]["unet"]
+    activations = (TRAINING_ACTIVATION_GIB[bool(gradient_checkpointing)] * _scale(height, width, 1024 * 1024)
+                   * batch_size * min(1.0, unet_share))
+    latent = 4 * (height // 8) * (width // 8)
+    embedding = 77 * 2048 + 1280 + 6  # prompt_embeds, pooled_prompt_embeds, add_time_ids
+    cache = cached_pictures * (latent + embedding) * bytes_per / GIB
+    cast = full and (bytes_per != 2 or dtype == torch.bfloat16)
+    host = PROCESS_GIB + (weights if cast else 0.0)
+    checkpointing = "with" if gradient_checkpointing else "without"
+    arithmetic = [
+        f"frozen weights: {' + '.join(f'{part} {count * bytes_per / GIB:.2f}' for part, count in parts.items())} "
+        f"= {weights:.2f} GiB of {dtype_name}",
+        f"LoRA: {lora_parameters:,} parameters x {LORA_BYTES_PER_PARAMETER} bytes (fp32 weight, gradient, Adam's "
+        f"{ADAM_STATE} moments) = {lora:.3f} GiB",
+        f"activations {checkpointing} gradient checkpointing: {batch_size} picture(s) at {width}x{height} "
+        f"= {activations:.2f} GiB (an estimate)",
+        f"cached latents and text embeddings of {cached_pictures} pictures: {cache:.3f} GiB",
+        f"host: {PROCESS_GIB:.1f} GiB for the process"
+        + (f", + {weights:.2f} GiB while the files are cast to {dtype_name}" if cast else ", weights memory-mapped from the files"),
+    ]
+    total = weights + lora + activations + cache
+    if machine.device == "cpu" or machine.unified:
+        host, gpu = host + total, 0.0
+        fits = host <= machine.host_budget
+        line = f"everything in one memory: {host:.2f} GiB of {machine.host_budget:.1f} usable"
+    else:
+        gpu = total * MARGIN
+        fits = host <= machine.host_budget and gpu <= machine.gpu_gib
+        line = (f"everything on the GPU: ({weights:.2f} + {lora:.3f} + {activations:.2f} + {cache:.3f}) x {MARGIN} = "
+                f"{gpu:.1f} GiB of {machine.gpu_gib:g}; host {host:.2f} of {machine.host_budget:.1f} GiB")
+    arithmetic.append(f"{'fits' if fits else 'too big'} · {line}")
+    name = f"train on the {machine.device}" if fits else f"LoRA training of {' + '.join(names)} in {dtype_name} does not fit"
+    code = ("pipe.to(device)", "unet.enable_gradient_checkpointing()" if gradient_checkpointing else "") if fits else ()
+    return _logged(MemoryPlan(name, tuple(line for line in code if line), arithmetic, machine, host, gpu, fits, what), logged)

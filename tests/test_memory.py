@@ -5,6 +5,7 @@ import json
 import pytest
 import torch
 
+from helpers import memory
 from helpers.memory import (
     GIB, MACHINES, PARAMETERS, Machine, WontFitError, declared_machine, model_parameters, plan_memory,
     recommend_memory_plan,
@@ -131,3 +132,52 @@ def test_one_placement_can_be_checked_on_its_own():
     assert offload.name == "model CPU offload" and offload.runs and 8 < offload.host_gib <= 11
     with pytest.raises(ValueError, match="everything on the cuda"):
         plan_memory(["sdxl-base"], dtype=torch.float16, machine=MACHINES["colab-t4"], mode="full", placement="teleport")
+
+
+def _sdxl_lora(rank):
+    from helpers.tiny.standins import real_config
+
+    return memory.count_lora_parameters(real_config("sdxl-base", "unet"), rank)
+
+
+def test_a_rank_4_lora_on_sdxls_attention_projections_has_5_8_million_parameters():
+    assert _sdxl_lora(4) == 5_806_080 and _sdxl_lora(8) == 2 * 5_806_080
+
+
+def test_lora_training_at_1024_with_gradient_checkpointing_fits_a_free_colab_t4():
+    plan = memory.plan_training_memory(["sdxl-base"], 1024, 1024, lora_parameters=_sdxl_lora(16), cached_pictures=6,
+                                       machine=memory.MACHINES["colab-t4"], mode="full")
+    assert plan.runs and plan.gpu_gib < 15 and plan.host_gib < 3
+    assert any("gradient checkpointing" in line for line in plan.arithmetic)
+    assert "unet.enable_gradient_checkpointing()" in plan.code
+
+
+def test_lora_training_without_gradient_checkpointing_does_not_fit_a_t4():
+    plan = memory.plan_training_memory(["sdxl-base"], 1024, 1024, lora_parameters=_sdxl_lora(16), gradient_checkpointing=False,
+                                       machine=memory.MACHINES["colab-t4"], mode="full")
+    assert not plan.runs
+    with pytest.raises(memory.WontFitError, match="does not fit"):
+        plan.require()
+
+
+def test_lora_training_in_fp32_on_a_t4_is_refused_for_its_host_ram_copy():
+    import torch
+
+    plan = memory.plan_training_memory(["sdxl-base"], 1024, 1024, lora_parameters=_sdxl_lora(16), dtype=torch.float32,
+                                       machine=memory.MACHINES["colab-t4"], mode="full")
+    assert not plan.runs and plan.host_gib > 11
+
+
+def test_lora_state_costs_16_bytes_a_parameter():
+    plan = memory.plan_training_memory(["sdxl-base"], 1024, 1024, lora_parameters=2**30 // 16,
+                                       machine=memory.MACHINES["a100-40gb"], mode="full")
+    assert any("= 1.000 GiB" in line for line in plan.arithmetic)
+
+
+def test_the_rehearsal_plans_training_for_the_real_size_and_logs_it(tmp_path, monkeypatch):
+    log = tmp_path / "plans.jsonl"
+    monkeypatch.setenv("SDXL_TUTORIAL_MACHINE", "colab-t4")
+    monkeypatch.setenv("SDXL_TUTORIAL_PLAN_LOG", str(log))
+    plan = memory.plan_training_memory(["sdxl-base"], 128, 128, lora_parameters=_sdxl_lora(16), mode="full", what="LoRA")
+    assert "1024x1024" in plan.arithmetic[2] and plan.runs
+    assert json.loads(log.read_text())["what"] == "LoRA"

@@ -1,0 +1,195 @@
+"""Plumbing for LoRA fine-tuning: the training pictures, checks of what a learner passes in, the LoRA file.
+
+The LoRA itself, the training loop and the loading are the lesson (10_lora_fine_tuning); this module only
+makes the data, refuses bad input with a message that says what to do, and reads a LoRA file's shapes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+LORA_FILE = "pytorch_lora_weights.safetensors"  # the name save_lora_weights writes and load_lora_weights looks for
+PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
+
+
+@dataclass
+class TrainingPicture:
+    """One training picture, its caption and SDXL's micro-conditioning for it."""
+
+    image: object  # PIL.Image, already at the training size
+    caption: str
+    original_size: tuple[int, int]  # (height, width) of the picture before it was resized and cropped
+    crops_coords_top_left: tuple[int, int]  # (top, left) of the crop, in the resized picture
+
+
+def check_rank(rank) -> int:
+    """A LoRA rank: a whole number >= 1. (10_lora_fine_tuning)"""
+    if isinstance(rank, bool) or not isinstance(rank, (int, np.integer)) or rank < 1:
+        raise ValueError(f"rank must be a whole number >= 1 (the inner size of the update B·A; 4 to 64 is usual), "
+                         f"got {rank!r}.")
+    return int(rank)
+
+
+def check_training_settings(train_steps, learning_rate, batch_size, gradient_accumulation_steps) -> None:
+    """Whole numbers >= 1 for the counts, a learning rate in (0, 1). (10_lora_fine_tuning)"""
+    for name, value in (("train_steps", train_steps), ("batch_size", batch_size),
+                        ("gradient_accumulation_steps", gradient_accumulation_steps)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a whole number >= 1, got {value!r}.")
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) or not 0 < learning_rate < 1:
+        raise ValueError(f"learning_rate must be a number between 0 and 1 (LoRA: about 1e-4 on the real SDXL), "
+                         f"got {learning_rate!r}.")
+
+
+# ---------------------------------------------------------------------------------------------
+# The pictures
+
+
+def tiny_concept_pictures(count: int, seed: int, size: int = 32, shape: str = "ring") -> list[TrainingPicture]:
+    """`count` pictures of a shape tiny SDXL never saw ("a {colour} ring"), deterministic by `seed`. (10_lora_fine_tuning)"""
+    from .tiny import shapes
+
+    rng = np.random.default_rng(seed)
+    pictures = [shapes.plain(rng, size, shape=shape) for _ in range(count)]
+    return [TrainingPicture(p.image, p.caption, p.original_size, p.crops_coords_top_left) for p in pictures]
+
+
+def tiny_world_pictures(count: int, seed: int, size: int = 32) -> list[TrainingPicture]:
+    """`count` pictures of what tiny SDXL already draws (circles, squares, triangles), for prior preservation."""
+    from .tiny import shapes
+
+    return [TrainingPicture(p.image, p.caption, p.original_size, p.crops_coords_top_left)
+            for p in shapes.dataset(count, seed, size)]
+
+
+def make_default_instance_pictures(folder, count: int = 6, size: int = 1024, seed: int = 0) -> Path:
+    """Write `count` stand-in pictures into `folder` for full mode when the learner has none of their own.
+
+    They are flat coloured rings on light backgrounds (the tiny world's ring, drawn at `size`), a look the real
+    SDXL does not produce for a plain prompt: enough to watch a LoRA learn something. (10_lora_fine_tuning)
+    """
+    from .tiny import shapes
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for index in range(count):
+        picture = shapes.plain(rng, size, shape="ring")
+        picture.image.save(folder / f"ring_{index:02d}.png")
+    return folder
+
+
+def load_picture_folder(folder, caption: str, size: int, min_pictures: int = 1) -> list[TrainingPicture]:
+    """The pictures in `folder`, each resized so its short side is `size` and centre-cropped to size x size.
+
+    Refuses, with what to do instead: a missing or empty folder, files that are not pictures, a picture whose short
+    side is below half of `size` (it would be upscaled more than 2x). Records each picture's original size and crop
+    corner, the micro-conditioning SDXL was trained with. (10_lora_fine_tuning)
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        raise FileNotFoundError(f"The picture folder {str(folder)!r} does not exist. Create it and put your pictures "
+                                f"in it (PNG or JPEG, {size}x{size} or larger), or leave picture_folder as None for "
+                                f"the lesson's own stand-in pictures.")
+    files = sorted(path for path in folder.iterdir() if path.is_file() and not path.name.startswith("."))
+    if not files:
+        raise ValueError(f"The picture folder {str(folder)!r} is empty: put a handful of pictures of your subject in "
+                         f"it (5 to 20, {size}x{size} or larger).")
+    pictures, unreadable, small = [], [], []
+    for path in files:
+        try:
+            with Image.open(path) as opened:
+                image = opened.convert("RGB")
+        except (UnidentifiedImageError, OSError):
+            unreadable.append(path.name)
+            continue
+        if min(image.size) < size / 2:
+            small.append(f"{path.name} ({image.width}x{image.height})")
+            continue
+        pictures.append(_square(image, caption, size))
+    if unreadable:
+        raise ValueError(f"These files in {str(folder)!r} are not pictures PIL can read: {', '.join(unreadable)}. "
+                         f"Remove them, or save them as PNG or JPEG ({', '.join(PICTURE_SUFFIXES)}).")
+    if small:
+        raise ValueError(f"These pictures are too small for training at {size}x{size}: {', '.join(small)}. Their short "
+                         f"side should be at least {size // 2} pixels (better: {size}); use larger pictures, or a "
+                         f"smaller training size.")
+    if len(pictures) < min_pictures:
+        raise ValueError(f"{len(pictures)} picture(s) in {str(folder)!r}; at least {min_pictures} are needed.")
+    return pictures
+
+
+def _square(image, caption: str, size: int) -> TrainingPicture:
+    """Resize so the short side is `size`, then centre-crop: the crop corner is what SDXL's add_time_ids get."""
+    from PIL import Image
+
+    original = (image.height, image.width)
+    scale = size / min(image.size)
+    width, height = max(size, round(image.width * scale)), max(size, round(image.height * scale))
+    resized = image.resize((width, height), Image.Resampling.LANCZOS)
+    top, left = (height - size) // 2, (width - size) // 2
+    return TrainingPicture(resized.crop((left, top, left + size, top + size)), caption, original, (top, left))
+
+
+# ---------------------------------------------------------------------------------------------
+# The LoRA file
+
+
+class LoraMismatchError(ValueError):
+    """A LoRA file whose layers do not fit this model: made for another base model."""
+
+
+def lora_file(path) -> Path:
+    """The LoRA weights file: `path` itself, or the file save_lora_weights wrote in the folder `path`."""
+    path = Path(path)
+    file = path / LORA_FILE if path.is_dir() else path
+    if not file.is_file():
+        raise FileNotFoundError(f"No LoRA weights at {str(file)!r}: save them with "
+                                f"StableDiffusionXLPipeline.save_lora_weights(folder, unet_lora_layers=...).")
+    return file
+
+
+def check_lora_file(path, unet) -> dict:
+    """Check that every layer of a LoRA file fits a layer of `unet`; return its rank, layer count and size.
+
+    `load_lora_weights` fails deep inside peft (a size mismatch) when a LoRA was made for another base model (an
+    SD 1.5 LoRA, say, on SDXL), or silently ignores layers the model does not have. This reads only the file's
+    header and says which layer does not fit, and what to do. (10_lora_fine_tuning)
+    """
+    from safetensors import safe_open
+
+    file = lora_file(path)
+    modules = dict(unet.named_modules())
+    ranks, problems, layers = set(), [], set()
+    with safe_open(str(file), "pt") as weights:
+        keys = list(weights.keys())
+        for key in keys:
+            if not key.startswith("unet.") or ".lora_" not in key:
+                continue  # text encoder layers, alphas: not the UNet's
+            name, part = key[len("unet."):].split(".lora_")
+            shape = weights.get_slice(key).get_shape()
+            layers.add(name)
+            module = modules.get(name)
+            if module is None or not hasattr(module, "in_features"):
+                problems.append(f"{name}: this UNet has no such linear layer")
+                continue
+            if part.startswith("A"):
+                ranks.add(shape[0])
+                if shape[1] != module.in_features:
+                    problems.append(f"{name}: the LoRA expects {shape[1]} inputs, this UNet's layer has {module.in_features}")
+            elif shape[0] != module.out_features:
+                problems.append(f"{name}: the LoRA gives {shape[0]} outputs, this UNet's layer has {module.out_features}")
+    if not layers:
+        raise LoraMismatchError(f"{file.name} holds no UNet LoRA layers (keys like 'unet.<layer>.lora_A.weight'); "
+                                f"its keys start with: {', '.join(keys[:3]) or 'nothing'}.")
+    if problems:
+        raise LoraMismatchError(
+            f"This LoRA was made for another base model: {len(problems)} of its {2 * len(layers)} weights do not fit "
+            f"this UNet, e.g. {problems[0]}. A LoRA only works on the model it was trained on (an SD 1.5 LoRA does "
+            f"not fit SDXL); load one trained on this base, or train your own.")
+    return {"layers": len(layers), "rank": max(ranks), "bytes": file.stat().st_size}
