@@ -22,8 +22,8 @@ from helpers import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMPTS = ["a red circle", "a blue square", "a green triangle", "a yellow circle"]
-# 4 prompts x 2 seeds at 12 steps, 2 pictures per call: small, and each call long enough to kill a run between calls
-OPTIONS = ["--seeds", "2", "--num-inference-steps", "12", "--batch-size", "2", "--mode", "tiny"]
+# 4 prompts x 2 seeds at 8 steps, 2 pictures per call: small, and each call long enough to kill a run between calls
+OPTIONS = ["--seeds", "2", "--num-inference-steps", "8", "--batch-size", "2", "--mode", "tiny"]
 
 
 @pytest.fixture(scope="module")
