@@ -197,17 +197,31 @@ def navigation(lessons: list[Lesson], position: int) -> str:
     return " · ".join(parts)
 
 
-def lesson_note(lesson: Lesson, revision: str) -> str:
+def repository_url() -> str:
+    """The course's repository on GitHub, from the Colab address pattern (helpers/install_cell.py)."""
+    return re.sub(r"^https://colab\.research\.google\.com/github/([^/]+/[^/]+)/.*$", r"https://github.com/\1",
+                  colab_url("x.ipynb"))
+
+
+def has_widgets(source: str) -> bool:
+    """Whether a lesson builds a widget (the step slider, the generation form)."""
+    return ".slider(" in source or "generation_form(" in source
+
+
+def lesson_note(lesson: Lesson, revision: str, widgets: bool = False) -> str:
     """The note at the top of each lesson page: where its pictures come from, how to run it in full mode."""
+    widget_line = (" Its widgets appear here as their static fallback (one picture); in JupyterLab or Colab they "
+                   "are live." if widgets else "")
     return (
         f"> **These outputs come from tiny mode.** `make site` ran this lesson ({revision}) on a CPU with the "
         f"course's small offline models, trained on pictures of coloured shapes, so every picture, plot and "
-        f"number below is tiny mode's, not real SDXL's (it took {lesson.tiny} on 2 CPU cores). "
-        f"The widgets appear as their static fallback: in JupyterLab they are live.\n>\n"
+        f"number below is tiny mode's, not real SDXL's (tiny mode takes about {lesson.tiny} on 2 CPU cores)."
+        f"{widget_line}\n>\n"
         f"> **To run it in full mode** (the real checkpoints from the Hugging Face Hub, on a GPU): "
-        f"[Open in Colab]({lesson.colab}) and choose a T4 GPU runtime (free Colab T4: {lesson.t4}), or on your "
-        f"own machine with a GPU run `make lab` and open `notebooks/{lesson.notebook}` (mode `auto` picks full "
-        f"mode on a GPU). To run it in tiny mode yourself: `SDXL_TUTORIAL_MODE=tiny make lab`."
+        f"[Open in Colab]({lesson.colab}) and choose a T4 GPU runtime (free Colab T4: {lesson.t4}), or clone "
+        f"[the repository]({repository_url()}) on a machine with a GPU, run `make lab` and open "
+        f"`notebooks/{lesson.notebook}` (mode `auto` picks full mode on a GPU). To run it in tiny mode yourself: "
+        f"`SDXL_TUTORIAL_MODE=tiny make lab`."
     )
 
 
@@ -245,7 +259,8 @@ def lesson_page(executed, lessons: list[Lesson], position: int, revision: str):
         if cell.cell_type == "markdown":
             cell.source = without_badge_image(cell.source)
     links = navigation(lessons, position)
-    page.cells.insert(1, _markdown_cell("site-note", lesson_note(lesson, revision)))
+    source = "".join(cell.source for cell in executed.cells if cell.cell_type == "code")
+    page.cells.insert(1, _markdown_cell("site-note", lesson_note(lesson, revision, has_widgets(source))))
     page.cells.insert(0, _markdown_cell("site-navigation-top", links))
     page.cells.append(_markdown_cell("site-navigation-bottom", links))
     page.metadata["title"] = f"{lesson.name}: {title_of(executed)}"
@@ -280,7 +295,8 @@ def index_notebook(lessons: list[Lesson], introduction: str, revision: str):
         _markdown_cell("site-lessons", f"## Lessons\n\n{table}"),
         _markdown_cell("site-times", (
             "Tiny times are measured on 2 CPU cores; T4 times are estimated from about 1 s per SDXL step at "
-            "1024×1024, with the downloads on top (README).")),
+            f"1024×1024, with the downloads on top. How to set up the course, the two modes, the exercises and "
+            f"the workshop plans: [the README]({repository_url()}#readme).")),
     ]
     notebook.metadata["title"] = "SDXL by Hand: the lessons"
     return notebook

@@ -116,6 +116,9 @@ def test_a_lesson_page_gets_the_note_and_the_links_and_keeps_every_cell():
     assert "00_a.html" in sources[0] and sources[0] == sources[-1]
     note = sources[2]  # right under the title
     assert "tiny mode" in note and "full mode" in note and lessons[1].colab in note and "commit abc" in note
+    assert "static fallback" not in note  # this lesson has no widget
+    assert "static fallback" in build_site.lesson_note(lessons[1], "commit abc", widgets=True)
+    assert "](https://github.com/" in note
     assert "colab-badge.svg" not in "".join(sources)
     assert page.metadata["title"] == "01_b: 01. The loop"
     assert len(notebook.cells) == 2  # the executed lesson itself is left as it was

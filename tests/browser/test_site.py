@@ -18,20 +18,27 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlparse
 
+import nbformat
 import pytest
 
 import build_site
+from browser_support import SCREENSHOTS
 
 SITE = Path(build_site.SITE)
 LESSONS = build_site.lesson_names()
+FORMULA = re.compile(r"(?<![`$\\])\$[^$`\s][^$`]*\$")  # $x_t$ in markdown, not `$VARIABLE` in code
 COLAB = re.compile(r"^https://colab\.research\.google\.com/github/[\w.-]+/[\w.-]+/blob/[\w.-]+/notebooks/(\d\d_\w+)\.ipynb$")
 
 
 @pytest.fixture(scope="session")
 def site():
-    """The site's folder, built now if it is missing or lacks a lesson."""
-    if not all((SITE / f"{name}.html").is_file() for name in LESSONS) or not (SITE / "index.html").is_file():
-        build_site.build(SITE)
+    """The site's folder, built now if it is missing or lacks a lesson (by one test worker, the others wait)."""
+    from filelock import FileLock
+
+    SCREENSHOTS.mkdir(exist_ok=True)  # ignored by git, like _site/: the lock lies there
+    with FileLock(str(SCREENSHOTS / ".site-build.lock")):
+        if not all((SITE / f"{name}.html").is_file() for name in ["index", *LESSONS]):
+            build_site.build(SITE)
     return SITE
 
 
@@ -39,7 +46,7 @@ def site():
 def served(site):
     """The site on a free local port: its base URL."""
     handler = functools.partial(_QuietHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _Server(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/"
@@ -50,6 +57,11 @@ def served(site):
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        pass  # a browser closing a page mid-transfer is no failure of the site; what the page saw is checked
 
 
 def visit(browser, url, screenshot=None):
@@ -107,6 +119,9 @@ def test_page_loads_shows_its_pictures_and_links_resolve(name, served, browser, 
     assert facts["mathErrors"] == 0, f"{name}: {facts['mathErrors']} formulas MathJax could not typeset"
 
     if name != "index":
+        lesson = nbformat.read(build_site.NOTEBOOKS / f"{name}.ipynb", as_version=4)
+        if any(FORMULA.search(cell.source) for cell in lesson.cells if cell.cell_type == "markdown"):
+            assert facts["math"] > 0, f"{name}: its formulas were not typeset (MathJax did not run)"
         assert facts["images"], f"{name}: the page shows no picture"
         empty = [image for image in facts["images"] if not (image["complete"] and image["width"] > 0 and image["height"] > 0)]
         assert not empty, f"{name}: pictures that did not load: {empty}"
