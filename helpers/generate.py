@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import io
 import json
 import os
 import re
@@ -156,14 +157,20 @@ def read_prompt_file(path: Path) -> list[tuple[int, dict]]:
                                f"got {type(row).__name__}.")
             rows.append((number, row))
     elif suffix == ".csv":
-        reader = csv.reader(text.splitlines())
+        reader = csv.reader(io.StringIO(text, newline=""))  # quoted fields may hold commas and line breaks
         header = next(reader, None)
         if header is None or not [name for name in header if name.strip()]:
             raise BadInput(f"The prompt file {path} is empty: a .csv file starts with a header row, e.g. prompt,seed.")
         header = [name.strip() for name in header]
         rows = []
-        for values in reader:
-            number = reader.line_num
+        while True:
+            number = reader.line_num + 1  # where this record starts (a quoted field may span lines)
+            try:
+                values = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as error:
+                raise BadInput(f"{path}, line {number}: not valid CSV ({error}).") from None
             if not any(value.strip() for value in values):
                 continue
             if len(values) != len(header):
