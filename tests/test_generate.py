@@ -137,6 +137,19 @@ def test_a_finished_run_run_again_makes_nothing(environment, prompt_file, refere
     assert summary["made"] == 0 and summary["already_there"] == 8 and manifest(out) == manifest(reference)
 
 
+def test_base_and_refiner_make_pictures_that_say_where_the_base_handed_over(environment, prompt_file, tmp_path):
+    out = tmp_path / "pictures"
+    arguments = ["--prompts", str(prompt_file), "--out", str(out), "--model", "sdxl-base+refiner", "--seeds", "1",
+                 "--num-inference-steps", "4", "--batch-size", "4", "--mode", "tiny"]
+    assert generate.main(arguments) == 0
+    from PIL import Image
+
+    lines = manifest(out)
+    assert len(lines) == len(PROMPTS) and all(line["model"] == "sdxl-base+refiner" for line in lines)
+    with Image.open(out / lines[0]["file"]) as image:
+        assert image.text["denoising_end"] == "0.8" and image.size == (32, 32)
+
+
 # ---------------------------------------------------------------------------------------------
 # Bad input: a message that says what is wrong, and nothing written
 
