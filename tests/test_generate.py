@@ -216,3 +216,53 @@ def test_full_mode_without_the_weights_is_refused(capsys, tmp_path, tiny_cache, 
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
     monkeypatch.setattr("huggingface_hub.try_to_load_from_cache", lambda *args, **kwargs: None)
     assert "Full mode needs the real weights" in refused(capsys, tmp_path, ["--mode", "full"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading a prompt file, and cutting the work into calls (no model needed)
+
+
+def job_from(tmp_path, name, text, *options):
+    (tmp_path / name).write_text(text)
+    return generate.validate(generate.parse_arguments(["--prompts", str(tmp_path / name), "--out", str(tmp_path / "pictures"),
+                                                       "--mode", "tiny", *options]))
+
+
+def test_a_jsonl_line_brings_its_own_seed_size_steps_and_guidance(tmp_path, tiny_cache):
+    text = ('{"prompt": "a red circle"}\n'
+            '{"prompt": "a blue square", "negative_prompt": "blurry", "seed": 7, "height": 48, "width": 40, '
+            '"num_inference_steps": 5, "guidance_scale": 2.5}\n')
+    job = job_from(tmp_path, "prompts.jsonl", text, "--seeds", "2")
+    assert [(item.line, item.seed) for item in job.items] == [(1, 0), (1, 1), (2, 7), (2, 8)]
+    square = job.items[2]
+    assert (square.negative_prompt, square.height, square.width, square.num_inference_steps, square.guidance_scale) == \
+        ("blurry", 48, 40, 5, 2.5)
+    assert job.items[0].height == 32 and job.items[0].num_inference_steps == 20, "the mode's defaults where a line says nothing"
+    assert not (tmp_path / "pictures").exists()
+
+
+def test_a_csv_file_may_quote_commas_and_empty_cells_mean_the_default(tmp_path, tiny_cache):
+    job = job_from(tmp_path, "prompts.csv", 'prompt,seed\n"a red circle, small",3\na blue square,\n')
+    assert [(item.line, item.prompt, item.seed) for item in job.items] == [(2, "a red circle, small", 3), (3, "a blue square", 0)]
+
+
+def test_the_same_picture_asked_twice_is_made_once(tmp_path, tiny_cache):
+    job = job_from(tmp_path, "prompts.txt", "a red circle\na red circle\n", "--seeds", "2")
+    assert len(job.items) == 2 and job.duplicates == 2
+
+
+def test_batches_are_full_and_hold_one_group_each(tmp_path, tiny_cache):
+    text = "".join(f'{{"prompt": "shape {k}", "height": {32 if k % 2 else 48}}}\n' for k in range(7))
+    job = job_from(tmp_path, "prompts.jsonl", text)
+    batches = list(generate.batches(list(job.items), 3))
+    assert all(len(batch) == 3 and len({item.group() for item in batch}) == 1 for batch, _ in batches)
+    kept = [item for batch, keep in batches for item in batch[:keep]]
+    assert sorted(kept, key=lambda item: item.line) == list(job.items) and len(kept) == len(set(kept))
+    assert [keep for _, keep in batches] == [3, 1, 3]  # 4 pictures at 48 px (3 + 1), 3 at 32 px
+
+
+def test_file_names_change_with_any_setting(tmp_path, tiny_cache):
+    job = job_from(tmp_path, "prompts.txt", "a red circle\n")
+    other = job_from(tmp_path, "prompts.txt", "a red circle\n", "--guidance-scale", "3")
+    assert job.file_name(job.items[0]).startswith("a-red-circle_seed0_")
+    assert job.file_name(job.items[0]) != other.file_name(other.items[0])
