@@ -140,6 +140,9 @@ def _square(image, caption: str, size: int) -> TrainingPicture:
 # The LoRA file
 
 
+_LORA_MARKERS = {".lora.down.": "A", ".lora.up.": "B", ".lora_A.": "A", ".lora_B.": "B"}  # diffusers' and peft's names
+
+
 class LoraMismatchError(ValueError):
     """A LoRA file whose layers do not fit this model: made for another base model."""
 
@@ -169,9 +172,11 @@ def check_lora_file(path, unet) -> dict:
     with safe_open(str(file), "pt") as weights:
         keys = list(weights.keys())
         for key in keys:
-            if not key.startswith("unet.") or ".lora_" not in key:
+            found = next((marker for marker in _LORA_MARKERS if marker in key), None)
+            if not key.startswith("unet.") or found is None:
                 continue  # text encoder layers, alphas: not the UNet's
-            name, part = key[len("unet."):].split(".lora_")
+            name, rest = key[len("unet."):].split(found)
+            part = "A" if _LORA_MARKERS[found] == "A" else "B"
             shape = weights.get_slice(key).get_shape()
             layers.add(name)
             module = modules.get(name)
@@ -185,7 +190,7 @@ def check_lora_file(path, unet) -> dict:
             elif shape[0] != module.out_features:
                 problems.append(f"{name}: the LoRA gives {shape[0]} outputs, this UNet's layer has {module.out_features}")
     if not layers:
-        raise LoraMismatchError(f"{file.name} holds no UNet LoRA layers (keys like 'unet.<layer>.lora_A.weight'); "
+        raise LoraMismatchError(f"{file.name} holds no UNet LoRA layers (keys like 'unet.<layer>.lora.down.weight'); "
                                 f"its keys start with: {', '.join(keys[:3]) or 'nothing'}.")
     if problems:
         raise LoraMismatchError(

@@ -79,6 +79,9 @@ PARAMETERS_CPU = {
     "07": {**SDXL_SMALL},
     "08": {**SDXL_SMALL, "repeats": 1},
     "09": {**SDXL_SMALL},
+    # training at 128x128: two optimizer steps of two passes each (accumulation), one picture per evaluated prompt
+    "10": {**SDXL_SMALL, "train_size": 128, "train_steps": 2, "gradient_accumulation_steps": 2, "evaluation_seeds": 1,
+           "sample_every": 2},
 }
 PARAMETERS_CUDA: dict[str, dict] = {}  # every lesson at its defaults: 1024x1024, its own step counts
 LOCAL_SERVER_LESSONS = ("09",)  # these get base_url=<a server this script starts>
