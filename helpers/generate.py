@@ -550,8 +550,9 @@ def main(argv=None) -> int:
     arguments = parse_arguments(argv)
     try:
         job = validate(arguments)
-    except BadInput as error:
-        print(f"generate: error: {error}\nNothing was written.", file=sys.stderr)
+    except BadInput as error:  # every process finds the same problem; one says it
+        if os.environ.get("RANK", "0") == "0":
+            print(f"generate: error: {error}\nNothing was written.", file=sys.stderr)
         return 2
     run(job)
     return 0
