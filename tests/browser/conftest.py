@@ -3,6 +3,11 @@
 They run only with SDXL_BROWSER_TESTS=1 (`make browser-test`), because they execute every lesson a second
 time, which `make test`'s time budget cannot hold; and only where Chromium is installed (Debian's
 `chromium` package: Playwright downloads no browser here). Otherwise they are skipped with one line.
+
+    SDXL_BROWSER_TESTS=1 .venv/bin/python -m pytest tests/browser -n 2    # what `make browser-test` runs
+
+Two workers run two lessons at a time, each with its own JupyterLab server and browser. Screenshots, and
+each lesson's run time in JupyterLab, go to _screenshots/ (ignored by git).
 """
 
 from __future__ import annotations

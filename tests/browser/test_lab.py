@@ -30,11 +30,22 @@ from pathlib import Path
 
 import pytest
 
-from build_site import lesson_names
+from build_site import README, SiteError, lesson_names, read_lesson_table, seconds
 from browser_support import ROOT, free_port
 
 NOTEBOOKS = ROOT / "notebooks"
-LESSONS = lesson_names(NOTEBOOKS)
+
+
+def longest_first(names):
+    """The lessons, the longest (the README's tiny times) first: two test workers then finish together."""
+    try:
+        table = read_lesson_table(README.read_text(encoding="utf-8"))
+    except SiteError:
+        table = {}
+    return sorted(names, key=lambda name: -seconds(table[name].tiny) if name in table else 0.0)
+
+
+LESSONS = longest_first(lesson_names(NOTEBOOKS))
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 LESSON_SECONDS = 900  # the slowest lesson (03 trains) takes a few minutes on 2 busy cores
 
