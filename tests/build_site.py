@@ -339,12 +339,25 @@ def execute(lesson: Lesson, notebooks: Path = NOTEBOOKS, timeout: int = 1800) ->
 
 
 def make_deterministic(notebook) -> None:
-    """Drop what changes from run to run without being the lesson's: run metadata, widget state."""
+    """Drop what changes from run to run without being the lesson's: run metadata, widget state, and where the
+    kernel happened to cut its printed text into pieces (consecutive stream outputs become one, as a reader
+    sees them)."""
     for key in ("widgets", "papermill", "execution"):
         notebook.metadata.pop(key, None)
     for cell in notebook.cells:
         for key in ("execution", "papermill", "collapsed", "scrolled"):
             cell.metadata.pop(key, None)
+        if cell.cell_type != "code":
+            continue
+        merged = []
+        for output in cell.outputs:
+            previous = merged[-1] if merged else None
+            if (output.output_type == "stream" and previous is not None and previous.output_type == "stream"
+                    and previous.name == output.name):
+                previous.text += output.text
+            else:
+                merged.append(output)
+        cell.outputs = merged
 
 
 def mathjax_into(site: Path) -> str | None:
