@@ -266,3 +266,22 @@ def test_file_names_change_with_any_setting(tmp_path, tiny_cache):
     other = job_from(tmp_path, "prompts.txt", "a red circle\n", "--guidance-scale", "3")
     assert job.file_name(job.items[0]).startswith("a-red-circle_seed0_")
     assert job.file_name(job.items[0]) != other.file_name(other.items[0])
+
+
+def test_the_memory_plan_counts_the_batch(tmp_path, tiny_cache, monkeypatch):
+    """Each process plans its GPU for a whole call: the UNet's working memory grows with the batch (the VAE is sliced)."""
+    import helpers.memory
+
+    planned = []
+
+    def plan_memory(names, height, width, **options):
+        planned.append((height, width))
+        raise KeyboardInterrupt  # stop before loading anything
+
+    monkeypatch.setattr(helpers.memory, "plan_memory", plan_memory)
+    for batch_size in ("1", "2", "8"):
+        job = job_from(tmp_path, "prompts.txt", "a red circle\n", "--batch-size", batch_size)
+        with pytest.raises(KeyboardInterrupt):
+            generate.load_pipelines(job, "cpu")
+    assert planned[0] == planned[1] == (32, 32), "up to 2 pictures a call the decoder, one picture at a time, needs the most"
+    assert planned[2][0] == 32 and planned[2][1] > 2 * 32, "8 pictures a call: the UNet's working memory for 8 pictures"
