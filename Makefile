@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # Jupyter refuses to run as root (containers, some cloud machines) unless told it is intended.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
-.PHONY: lab test benchmark rehearse setup clean
+.PHONY: lab test benchmark rehearse site browser-test setup clean
 
 lab: setup
 	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/
@@ -18,6 +18,16 @@ test: setup
 
 benchmark: setup
 	$(BIN)/python tests/benchmark.py
+
+# The course site: every lesson executed in tiny mode and rendered with its outputs into _site/ (open
+# _site/index.html). See tests/build_site.py.
+site: setup
+	$(BIN)/python tests/build_site.py
+
+# Every lesson run in JupyterLab in headless Chromium, and the built site opened there (Debian's
+# `chromium` package; builds the site first if it is missing). See tests/browser/conftest.py.
+browser-test: setup
+	SDXL_BROWSER_TESTS=1 $(BIN)/python -m pytest tests/browser -n 2
 
 # Every lesson in full mode, offline, on random weights at real size (builds a ~12 GB cache once). E.g.
 # `make rehearse REHEARSE_ARGS="--lessons 04 06"`; see tests/rehearsal.py.
