@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 LORA_FILE = "pytorch_lora_weights.safetensors"  # the name save_lora_weights writes and load_lora_weights looks for
+CONCEPT_RADIUS = (0.28, 0.36)  # the tiny rings' outer radius, as a share of the picture's side
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 
 
@@ -53,8 +54,17 @@ def tiny_concept_pictures(count: int, seed: int, size: int = 32, shape: str = "r
     from .tiny import shapes
 
     rng = np.random.default_rng(seed)
-    pictures = [shapes.plain(rng, size, shape=shape) for _ in range(count)]
-    return [TrainingPicture(p.image, p.caption, p.original_size, p.crops_coords_top_left) for p in pictures]
+    pictures = []
+    for _ in range(count):
+        # Larger than the world's shapes (0.2-0.36 of the side): the tiny UNet's attention sees the picture at 1/4
+        # and 1/8 of its size, where a small ring's hole is under a pixel.
+        radius = rng.uniform(*CONCEPT_RADIUS) * size
+        centre = tuple(rng.uniform(radius * 1.1, size - radius * 1.1, size=2))
+        colour = str(rng.choice(list(shapes.COLOURS)))
+        background = tuple(int(value) for value in rng.integers(215, 251, size=3))
+        image = shapes.draw(colour, shape, size, centre, radius, background)
+        pictures.append(TrainingPicture(image, shapes.caption(colour, shape), (size, size), (0, 0)))
+    return pictures
 
 
 def tiny_world_pictures(count: int, seed: int, size: int = 32) -> list[TrainingPicture]:
