@@ -82,6 +82,9 @@ PARAMETERS_CPU = {
     # training at 128x128: two optimizer steps of two passes each (accumulation), one picture per evaluated prompt
     "10": {**SDXL_SMALL, "train_size": 128, "train_steps": 2, "gradient_accumulation_steps": 2, "evaluation_seeds": 1,
            "sample_every": 2},
+    # the script on one process (a CPU has no second GPU): two prompts, one seed each, batch sizes 1 and 2
+    "11": {**SDXL_SMALL, "seeds_per_prompt": 1, "batch_sizes": [1, 2],
+           "prompts": ["An astronaut riding a green horse", "a red fox in the snow"]},
 }
 PARAMETERS_CUDA: dict[str, dict] = {}  # every lesson at its defaults: 1024x1024, its own step counts
 LOCAL_SERVER_LESSONS = ("09",)  # these get base_url=<a server this script starts>
