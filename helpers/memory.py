@@ -244,18 +244,9 @@ def _scale(height: int, width: int, native: int) -> float:
     return height * width / native
 
 
-def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | None = None, *, dtype=None,
-                what: str = "", machine: Machine | None = None, mode: str | None = None,
-                parameters: dict[str, int] | None = None, placement: str | None = None) -> MemoryPlan:
-    """The fastest placement of the models `names` that fits this (or the declared) machine's GPU *and* RAM.
 
-    Tries, in order: everything on the accelerator; for several UNets (base + refiner), the UNets taking
-    turns on the GPU while the text encoders and VAE stay there; model CPU offload; sequential CPU offload.
-    `dtype`: the dtype the weights are loaded in; None (what lessons pass) means `helpers.pick_dtype()` on
-    the machine planned for, so a CPU rehearsing a declared T4 plans the T4's fp16. The plan is logged when
-    SDXL_TUTORIAL_PLAN_LOG is set. `placement` (e.g. "model CPU offload") checks that one placement only.
-    (00_setup, 06_base_plus_refiner, 08_speed_and_memory)
-    """
+def _plan_inputs(names, mode, machine, dtype, parameters, height, width):
+    """What plan_memory and plan_training_memory start from: the machine, the dtype, the parts, the picture."""
     import torch
 
     from .device import pick_dtype
@@ -270,8 +261,25 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
     full = _is_full(mode)
     native = CATALOGUE[names[0]].full if full else CATALOGUE[names[0]].tiny
     height, width = height or native.height, width or native.width
-    if declared_machine() is not None and full:  # the rehearsal shrinks pictures; plan for the real run
+    if declared_machine() is not None and full:  # the rehearsal plans small pictures; plan for the real run
         height, width = max(height, native.height), max(width, native.width)
+    return logged, machine, dtype, bytes_per, parts, full, height, width
+
+def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | None = None, *, dtype=None,
+                what: str = "", machine: Machine | None = None, mode: str | None = None,
+                parameters: dict[str, int] | None = None, placement: str | None = None) -> MemoryPlan:
+    """The fastest placement of the models `names` that fits this (or the declared) machine's GPU *and* RAM.
+
+    Tries, in order: everything on the accelerator; for several UNets (base + refiner), the UNets taking
+    turns on the GPU while the text encoders and VAE stay there; model CPU offload; sequential CPU offload.
+    `dtype`: the dtype the weights are loaded in; None (what lessons pass) means `helpers.pick_dtype()` on
+    the machine planned for, so a CPU rehearsing a declared T4 plans the T4's fp16. The plan is logged when
+    SDXL_TUTORIAL_PLAN_LOG is set. `placement` (e.g. "model CPU offload") checks that one placement only.
+    (00_setup, 06_base_plus_refiner, 08_speed_and_memory)
+    """
+    import torch
+
+    logged, machine, dtype, bytes_per, parts, full, height, width = _plan_inputs(names, mode, machine, dtype, parameters, height, width)
 
     def working(part: str) -> float:
         model, piece = part.split("/")
@@ -422,20 +430,7 @@ def plan_training_memory(names=("sdxl-base",), height: int | None = None, width:
     """
     import torch
 
-    from .device import pick_dtype
-    from .models import CATALOGUE
-
-    logged = machine is None
-    machine = machine or this_machine()
-    if dtype is None:
-        dtype = pick_dtype(machine.device) if machine.device != "cpu" else torch.float32
-    bytes_per = torch.finfo(dtype).bits // 8
-    parts = parameters or model_parameters(names, mode)
-    full = _is_full(mode)
-    native = CATALOGUE[names[0]].full if full else CATALOGUE[names[0]].tiny
-    height, width = height or native.height, width or native.width
-    if declared_machine() is not None and full:  # the rehearsal trains small pictures; plan for the real run
-        height, width = max(height, native.height), max(width, native.width)
+    logged, machine, dtype, bytes_per, parts, full, height, width = _plan_inputs(names, mode, machine, dtype, parameters, height, width)
     dtype_name = str(dtype).replace("torch.", "")
     weights = sum(parts.values()) * bytes_per / GIB
     lora = lora_parameters * LORA_BYTES_PER_PARAMETER / GIB
