@@ -413,16 +413,14 @@ def load_pipelines(job: Job, device: str):
     from diffusers import StableDiffusionXLImg2ImgPipeline, StableDiffusionXLPipeline
 
     from .device import pick_dtype
-    from .memory import WORKING_GIB, WontFitError, plan_memory
+    from .memory import WontFitError, plan_memory
 
     base_name, refiner_name = MODELS[job.model]
     names = [name for name in (base_name, refiner_name) if name]
     height = max(item.height for item in job.items)
     width = max(item.width for item in job.items)
-    # A call of `batch_size` pictures: the UNet works on all of them at once, the VAE (sliced below) decodes one at a
-    # time; the plan counts one picture's working memory, so plan for one picture as large as the largest stage needs.
-    scale = max(1.0, job.batch_size * WORKING_GIB["unet"] / WORKING_GIB["vae"])
-    plan = plan_memory(names, height, 8 * round(width * scale / 8), mode=job.mode,
+    # A call of `batch_size` pictures: the UNet works on all of them at once, the VAE (sliced below) decodes one at a time.
+    plan = plan_memory(names, height, width, mode=job.mode, pictures_per_call=job.batch_size,
                        what=f"{job.model}, {job.batch_size} picture{'s' if job.batch_size > 1 else ''} a call").require()
     if refiner_name and plan.offload not in (None, "turns"):
         raise WontFitError(f"{plan}\nBase + refiner needs both on the GPU, at once or taking turns (lesson 06); "

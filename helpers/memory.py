@@ -267,7 +267,8 @@ def _plan_inputs(names, mode, machine, dtype, parameters, height, width):
 
 def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | None = None, *, dtype=None,
                 what: str = "", machine: Machine | None = None, mode: str | None = None,
-                parameters: dict[str, int] | None = None, placement: str | None = None) -> MemoryPlan:
+                parameters: dict[str, int] | None = None, placement: str | None = None,
+                pictures_per_call: int = 1) -> MemoryPlan:
     """The fastest placement of the models `names` that fits this (or the declared) machine's GPU *and* RAM.
 
     Tries, in order: everything on the accelerator; for several UNets (base + refiner), the UNets taking
@@ -275,7 +276,9 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
     `dtype`: the dtype the weights are loaded in; None (what lessons pass) means `helpers.pick_dtype()` on
     the machine planned for, so a CPU rehearsing a declared T4 plans the T4's fp16. The plan is logged when
     SDXL_TUTORIAL_PLAN_LOG is set. `placement` (e.g. "model CPU offload") checks that one placement only.
-    (00_setup, 06_base_plus_refiner, 08_speed_and_memory)
+    `pictures_per_call`: the UNet and text encoders work on that many pictures at once; the VAE is taken to
+    decode them one at a time (`pipe.vae.enable_slicing()`), so its working memory does not grow.
+    (00_setup, 06_base_plus_refiner, 08_speed_and_memory, helpers.generate)
     """
     import torch
 
@@ -285,7 +288,8 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
         model, piece = part.split("/")
         if model == "ddpm":
             return DDPM_WORKING_GIB * _scale(height, width, NATIVE_PIXELS["ddpm"])
-        return WORKING_GIB.get(piece, 0.5) * _scale(height, width, 1024 * 1024)
+        batch = 1 if piece == "vae" else pictures_per_call
+        return WORKING_GIB.get(piece, 0.5) * _scale(height, width, 1024 * 1024) * batch
 
     def weight(part: str) -> float:
         return parts[part] * bytes_per / GIB
@@ -297,7 +301,9 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
     dtype_name = str(dtype).replace("torch.", "")
     arithmetic = [
         " + ".join(f"{part} {weight(part):.2f}" for part in parts) + f" = {weights:.2f} GiB of {dtype_name} weights",
-        f"working memory at {width}x{height}: the largest stage needs {peak_work:.2f} GiB (stages run one after another)",
+        f"working memory at {width}x{height}"
+        + (f", {pictures_per_call} pictures a call (decoded one at a time)" if pictures_per_call > 1 else "")
+        + f": the largest stage needs {peak_work:.2f} GiB (stages run one after another)",
         f"host: {PROCESS_GIB:.1f} GiB for the process"
         + (f", + {cast_gib:.2f} GiB while the files are cast to {dtype_name} on loading" if cast_gib else
            ", weights memory-mapped from the files while loading"),

@@ -275,7 +275,7 @@ def test_the_memory_plan_counts_the_batch(tmp_path, tiny_cache, monkeypatch):
     planned = []
 
     def plan_memory(names, height, width, **options):
-        planned.append((height, width))
+        planned.append((height, width, options["pictures_per_call"]))
         raise KeyboardInterrupt  # stop before loading anything
 
     monkeypatch.setattr(helpers.memory, "plan_memory", plan_memory)
@@ -283,5 +283,4 @@ def test_the_memory_plan_counts_the_batch(tmp_path, tiny_cache, monkeypatch):
         job = job_from(tmp_path, "prompts.txt", "a red circle\n", "--batch-size", batch_size)
         with pytest.raises(KeyboardInterrupt):
             generate.load_pipelines(job, "cpu")
-    assert planned[0] == planned[1] == (32, 32), "up to 2 pictures a call the decoder, one picture at a time, needs the most"
-    assert planned[2][0] == 32 and planned[2][1] > 2 * 32, "8 pictures a call: the UNet's working memory for 8 pictures"
+    assert planned == [(32, 32, 1), (32, 32, 2), (32, 32, 8)], "the plan is for the pictures' own size and the whole call"

@@ -181,3 +181,11 @@ def test_the_rehearsal_plans_training_for_the_real_size_and_logs_it(tmp_path, mo
     plan = memory.plan_training_memory(["sdxl-base"], 128, 128, lora_parameters=_sdxl_lora(16), mode="full", what="LoRA")
     assert "1024x1024" in plan.arithmetic[2] and plan.runs
     assert json.loads(log.read_text())["what"] == "LoRA"
+
+
+def test_a_call_of_several_pictures_counts_the_unets_work_for_each_but_decodes_one_at_a_time():
+    t4 = MACHINES["colab-t4"]
+    one, two, eight = (plan_memory(("sdxl-base",), 1024, 1024, mode="full", machine=t4, pictures_per_call=n)
+                       for n in (1, 2, 8))
+    assert one.gpu_gib == two.gpu_gib, "up to 2 pictures a call the VAE's decode (one picture) needs the most"
+    assert eight.gpu_gib > two.gpu_gib and "8 pictures a call" in str(eight)
