@@ -8,6 +8,7 @@ tries, and the message for each failure (its `text_to_image`). What it leaves he
   provider lookup, a missing token, an unreachable host) as `HostedInferenceError`s that say what to do;
   `loopback_allowed` lets a request to this very machine through when HF_HUB_OFFLINE is set;
   `status_and_body`, `estimated_time` and `describe_target` read an error and name the target;
+- `HTTP_TIMEOUTS`: the timeout exceptions of the HTTP libraries installed, which huggingface_hub 1.x lets through;
 - `safe_filename`: a file name from a prompt that survives "/", accents and empty prompts;
 - `LocalTextToImageServer`: an HTTP server on 127.0.0.1 that speaks the same text-to-image protocol
   (JSON `{"inputs": prompt, "parameters": {...}}` in, PNG bytes out), backed by the tiny SDXL. Tiny mode
@@ -18,6 +19,7 @@ tries, and the message for each failure (its `text_to_image`). What it leaves he
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import re
@@ -68,6 +70,25 @@ def estimated_time(body: str) -> float | None:
     return float(estimate) if isinstance(estimate, (int, float)) and estimate >= 0 else None
 
 
+def _http_timeouts() -> tuple[type[Exception], ...]:
+    found = []
+    for library in ("httpx", "httpx2"):  # huggingface_hub 1.x's HTTP library, and 2.x's
+        try:
+            found.append(importlib.import_module(library).TimeoutException)
+        except ImportError:
+            pass
+    return tuple(found)
+
+
+# A timeout reaches the caller under different names. huggingface_hub 2.x turns any httpx2 timeout of the
+# inference request into an InferenceTimeoutError (a Python TimeoutError); 1.x (Colab's: its transformers 5
+# needs huggingface_hub < 2) turns only Python's TimeoutError into one, so httpx's ReadTimeout, ConnectTimeout...
+# come through as they are. Neither turns the timeout of another request of the call (the provider lookup
+# before it, some providers' picture download after it). These are the HTTP libraries' own timeout classes,
+# those installed: lesson 09 retries them like a TimeoutError.
+HTTP_TIMEOUTS = _http_timeouts()
+
+
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
@@ -105,6 +126,8 @@ def _unanswered(error, target: str) -> HostedInferenceError | None:
     from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
 
     message = str(error)
+    if isinstance(error, (TimeoutError, *HTTP_TIMEOUTS)):  # even a ConnectTimeout: lesson 09 retries a timeout
+        return None
     if isinstance(error, OfflineModeIsEnabled):
         return HostedInferenceError(
             f"HF_HUB_OFFLINE is set, so {target} cannot be reached. Unset it (and restart the kernel) to use the "
@@ -235,8 +258,9 @@ def choose_provider(model: str, provider: str | None = "auto", *, token=None,
                   else "try again in a minute")
         raise HostedInferenceError(f"The Hub answered {status} when asked who serves {model}: {advice}.") from error
     except Exception as error:
-        # httpx's ConnectError, ReadTimeout... are not ConnectionErrors
-        if not isinstance(error, ConnectionError) and not any(w in type(error).__name__ for w in ("Connect", "Timeout")):
+        # httpx's ConnectError and the HTTP libraries' timeouts are not ConnectionErrors
+        unreachable = isinstance(error, (ConnectionError, TimeoutError, *HTTP_TIMEOUTS))
+        if not unreachable and "Connect" not in type(error).__name__:
             raise
         raise HostedInferenceError(
             f"The Hub could not be reached ({type(error).__name__}) to ask who serves {model}: check the network "

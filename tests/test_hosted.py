@@ -3,16 +3,20 @@
 against a real InferenceClient. The Hub's answers about providers are stand-ins (monkeypatched `model_info`):
 no test uses the network."""
 
+import importlib
 import json
+import sys
 import time
 from pathlib import Path
 
 import pytest
 from huggingface_hub import InferenceClient
+from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError
 from PIL import Image
 
-from helpers.hosted import (FULL_MODE_MODEL, HostedInferenceError, LocalTextToImageServer, choose_provider,
-                            hosted_model, inference_target, pipeline_generator, safe_filename, suggested_steps)
+from helpers.hosted import (FULL_MODE_MODEL, HTTP_TIMEOUTS, HostedInferenceError, LocalTextToImageServer,
+                            choose_provider, hosted_model, inference_target, pipeline_generator, safe_filename,
+                            suggested_steps)
 
 LESSON = Path(__file__).parents[1] / "notebooks" / "09_hosted_inference.ipynb"
 
@@ -46,6 +50,11 @@ def server():
 @pytest.fixture
 def client(server):
     return InferenceClient(model=server.url, token=TOKEN, timeout=5)
+
+
+def hub_http_library():
+    """The HTTP library this huggingface_hub uses (1.x: httpx, 2.x: httpx2): its errors derive from its HTTPError."""
+    return importlib.import_module(HfHubHTTPError.__bases__[0].__module__)
 
 
 class Recorder:
@@ -192,6 +201,43 @@ def test_a_timeout_is_retried_then_explained():
     assert recorder.waits == [2.0]
 
 
+def every_kind_of_timeout():
+    """A timeout as each client raises it: Python's, huggingface_hub's (2.x: any timeout; 1.x: Python's, converted),
+    and the HTTP libraries' own (which 1.x lets through), whichever of those libraries are installed."""
+    kinds = [TimeoutError("timed out"), InferenceTimeoutError("Inference call timed out: https://example.invalid")]
+    for timeout in HTTP_TIMEOUTS:
+        library = sys.modules[timeout.__module__]
+        kinds += [library.ReadTimeout("timed out"), library.ConnectTimeout("timed out")]
+    return kinds
+
+
+class TimingOutClient:
+    """A client whose every text_to_image call times out with `error`."""
+
+    model, provider, timeout = "org/model", "nscale", 30
+
+    def __init__(self, error):
+        self.error, self.calls = error, 0
+
+    def text_to_image(self, prompt, **parameters):
+        self.calls += 1
+        raise self.error
+
+
+@pytest.mark.parametrize("error", every_kind_of_timeout(), ids=lambda e: f"{type(e).__module__}.{type(e).__name__}")
+def test_a_timeout_is_retried_whichever_class_the_client_raises_it_as(error):
+    client, recorder = TimingOutClient(error), Recorder()
+    expected = r"org/model \(provider nscale\) gave no answer within 30 s, 3 times.*timeout="
+    with pytest.raises(HostedInferenceError, match=expected):
+        text_to_image(client, "a red circle", retries=2, sleep=recorder.sleep, log=recorder.log)
+    assert client.calls == 3 and recorder.waits == [2.0, 4.0]
+    assert all("no answer within 30 s; waiting" in line for line in recorder.lines)
+
+
+def test_the_timeouts_of_the_http_library_huggingface_hub_uses_are_listed():
+    assert hub_http_library().TimeoutException in HTTP_TIMEOUTS
+
+
 def test_pipeline_generator_refuses_unknown_parameters_with_a_400(client, server):
     server.generate = pipeline_generator(lambda *a, **k: pytest.fail("must not run"))
     with pytest.raises(HostedInferenceError, match="answered 400.*Unsupported parameters \\['style'\\]"):
@@ -328,16 +374,18 @@ def test_a_named_provider_that_does_not_serve_the_model_lists_those_that_do(hub)
 
 
 def test_the_lookups_own_failures_say_what_to_do(hub, monkeypatch):
-    import httpx2
     from huggingface_hub import constants
     from huggingface_hub.errors import HFValidationError, RepositoryNotFoundError
 
-    not_found = httpx2.Response(404, request=httpx2.Request("GET", "https://huggingface.co/api/models/org/gone"))
+    http = hub_http_library()
+    not_found = http.Response(404, request=http.Request("GET", "https://huggingface.co/api/models/org/gone"))
     hub.models["org/gone"] = RepositoryNotFoundError("404", response=not_found)
-    hub.models["org/offline"] = httpx2.ConnectError("Name or service not known")
+    hub.models["org/offline"] = http.ConnectError("Name or service not known")
+    hub.models["org/slow"] = http.ReadTimeout("The read operation timed out")
     hub.models["bad id!"] = HFValidationError("Repo id must use alphanumeric chars")
     for model, expected in [("org/gone", "The Hub has no model 'org/gone'.*check `model`"),
                             ("org/offline", "could not be reached \\(ConnectError\\).*tiny mode"),
+                            ("org/slow", "could not be reached \\(ReadTimeout\\).*tiny mode"),
                             ("bad id!", "not a model id: use 'owner/name'")]:
         with pytest.raises(HostedInferenceError, match=expected):
             choose_provider(model)
@@ -357,6 +405,15 @@ def test_text_to_image_explains_a_model_that_no_provider_serves(hub, answer, exp
     with pytest.raises(HostedInferenceError, match=expected) as caught:
         text_to_image(client, "a red circle")
     assert "`model` and `provider`" in str(caught.value)
+
+
+def test_a_timeout_of_the_clients_own_provider_lookup_is_retried_too(hub):
+    hub.models["org/model"] = hub_http_library().ReadTimeout("The read operation timed out")
+    client = InferenceClient(model="org/model", token=TOKEN, timeout=5)  # provider "auto": the client looks it up
+    recorder = Recorder()
+    with pytest.raises(HostedInferenceError, match="org/model gave no answer within 5 s, 2 times"):
+        text_to_image(client, "a red circle", retries=1, sleep=recorder.sleep, log=recorder.log)
+    assert recorder.waits == [2.0] and len(hub.asked) == 2
 
 
 def test_text_to_image_explains_a_provider_that_does_not_serve_the_model(hub):
