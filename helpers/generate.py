@@ -3,12 +3,17 @@
     python -m helpers.generate --prompts prompts.txt --seeds 4 --out pictures/            # one process
     accelerate launch --multi_gpu --num_processes 4 -m helpers.generate --prompts ... # four processes
 
-Each process loads its own copy of the model and draws its share of the pictures, which
-`PartialState().split_between_processes` hands out. A picture depends only on its prompt, its settings,
-its seed and the batch size: every picture gets its own generator, and every batch is filled up to
-`--batch-size` (a short last batch is padded with copies that are thrown away), because the same picture
-drawn in a batch of another size can differ in the last bits of a few pixels. So at one batch size the PNG
-files are byte for byte the same whatever the number of processes.
+Each process loads its own copy of the model and draws its share of the pipeline calls, which
+`PartialState().split_between_processes` hands out. A picture's last bits depend on the call it is drawn in
+(its size, its other pictures, its place in it) and on how the arithmetic is done, so the script fixes
+both. The calls are cut from the whole list of pictures before it is shared out: `--batch-size` pictures
+each, a short last one padded with copies that are thrown away; every picture has its own generator; a
+resumed run draws a call with a missing picture whole, as the first run did, and writes only what is
+missing. On a CPU every process uses `--cpu-threads` threads (default 1, whatever the number of processes:
+the split of a matrix product between threads changes the order of its sums); on a GPU, torch's
+deterministic algorithms. So at one batch size the PNG files are byte for byte the same whatever the
+number of processes and however often the run was interrupted, on one kind of CPU or GPU with one version
+of the libraries.
 
 The output folder holds one PNG per picture, named after its prompt, its seed and a digest of its
 settings, with the settings in the PNG's text fields; `manifest-parts/part-NNNNN.jsonl`, one line per
@@ -32,7 +37,8 @@ import os
 import re
 import sys
 import time
-from dataclasses import asdict, dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 # The course's names for what to draw with: (base, refiner or None), each a helpers.models catalogue name.
@@ -83,6 +89,7 @@ class Job:
     denoising_end: float
     paths: tuple[str, ...] = ()  # what from_pretrained loads: the base's, then the refiner's
     duplicates: int = 0
+    cpu_threads: int = 1  # torch threads per process on a CPU
 
     def settings(self, item: Item) -> dict:
         """What goes into the PNG's text fields and the manifest line (lesson 05 stores the same kind of fields)."""
@@ -122,6 +129,8 @@ def parse_arguments(argv=None) -> argparse.Namespace:
     parser.add_argument("--model", default="sdxl-base", help=f"one of {', '.join(MODELS)}")
     parser.add_argument("--mode", default=None, help="tiny, full or auto (default: $SDXL_TUTORIAL_MODE, else auto)")
     parser.add_argument("--batch-size", type=int, default=1, help="pictures per pipeline call in each process")
+    parser.add_argument("--cpu-threads", type=int, default=1,
+                        help="on a CPU, torch threads per process (default 1); the same bytes need the same number in every run")
     parser.add_argument("--height", type=int, default=None, help="default: the model's, in this mode")
     parser.add_argument("--width", type=int, default=None)
     parser.add_argument("--num-inference-steps", type=int, default=None)
@@ -228,6 +237,8 @@ def validate(arguments: argparse.Namespace) -> Job:
         raise BadInput(f"--first-seed must be >= 0, got {arguments.first_seed}.")
     if arguments.batch_size < 1:
         raise BadInput(f"--batch-size must be at least 1, got {arguments.batch_size}.")
+    if arguments.cpu_threads < 1:
+        raise BadInput(f"--cpu-threads must be at least 1 (torch threads per process on a CPU), got {arguments.cpu_threads}.")
     base, refiner = MODELS[arguments.model]
     if refiner and not 0 < arguments.denoising_end < 1:
         raise BadInput(f"--denoising-end must be between 0 and 1 (e.g. 0.8), got {arguments.denoising_end}.")
@@ -276,7 +287,8 @@ def validate(arguments: argparse.Namespace) -> Job:
         paths = tuple(model_path(name, mode) for name in (base, refiner) if name)
     except ModelUnavailableError as error:
         raise BadInput(str(error)) from None
-    return Job(tuple(items), arguments.model, mode, out, arguments.batch_size, arguments.denoising_end, paths, duplicates)
+    return Job(tuple(items), arguments.model, mode, out, arguments.batch_size, arguments.denoising_end, paths, duplicates,
+               arguments.cpu_threads)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -467,19 +479,50 @@ def draw(job: Job, base, refiner, plan, batch: list[Item], device: str):
                    generator=[generator(item.seed) for item in batch]).images
 
 
-def batches(items: list[Item], batch_size: int):
-    """Batches of exactly `batch_size` pictures of one group each; the last of a group padded with copies of its last item.
+def batches(items: list[Item], batch_size: int) -> list[tuple[list[Item], int]]:
+    """The pipeline calls for `items`: exactly `batch_size` pictures of one group each, the last of a group padded
+    with copies of its last item. A list of (batch to draw, how many of it to keep: the first ones).
 
-    Yields (batch to draw, how many of it to keep). The same batch size for every picture makes a picture's bytes
-    independent of how the items were split between processes.
+    `run` cuts the calls from the job's whole list, before sharing them out and whatever is already drawn, so every
+    picture is drawn in the same call, at the same place, in every run: its bytes do not depend on how the work was
+    split between processes, nor on which pictures an interrupted run had already made.
     """
     groups: dict[tuple, list[Item]] = {}
     for item in items:
         groups.setdefault(item.group(), []).append(item)
+    calls = []
     for group in groups.values():
         for start in range(0, len(group), batch_size):
             chunk = group[start:start + batch_size]
-            yield chunk + [chunk[-1]] * (batch_size - len(chunk)), len(chunk)
+            calls.append((chunk + [chunk[-1]] * (batch_size - len(chunk)), len(chunk)))
+    return calls
+
+
+@contextmanager
+def reproducible_arithmetic(device: str, cpu_threads: int):
+    """The same arithmetic in every process and every run, restored afterwards (a notebook calls `main` in its own process).
+
+    On a CPU, `cpu_threads` torch threads, whatever the number of processes: a matrix product split between another
+    number of threads sums in another order (the last bits change). On a GPU, deterministic kernels (cuBLAS needs its
+    workspace fixed before its first call, hence the variable; cuDNN must not pick its algorithms by timing them).
+    """
+    import torch
+
+    before = (torch.get_num_threads(), torch.are_deterministic_algorithms_enabled(),
+              torch.is_deterministic_algorithms_warn_only_enabled(), torch.backends.cudnn.benchmark)
+    if device == "cpu":
+        torch.set_num_threads(cpu_threads)
+    else:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True)
+        torch.backends.cudnn.benchmark = False
+    try:
+        yield
+    finally:
+        threads, deterministic, warn_only, benchmark = before
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
+        torch.backends.cudnn.benchmark = benchmark
 
 
 # ---------------------------------------------------------------------------------------------
@@ -487,10 +530,9 @@ def batches(items: list[Item], batch_size: int):
 
 
 def run(job: Job) -> dict:
-    """Draw what is missing in `job.out`, this process's share of it; return the summary (on every process)."""
+    """Draw what is missing in `job.out`, this process's share of the calls that hold it; return the summary (on every process)."""
     from accelerate import PartialState
     from accelerate.utils import broadcast_object_list, gather_object
-    from tqdm.auto import tqdm
 
     from .device import pick_device
 
@@ -502,31 +544,22 @@ def run(job: Job) -> dict:
         todo = prepare_folder(job, state.process_index)
     else:
         todo = None
-    todo = broadcast_object_list([todo])[0]  # one process decides what is missing; all split the same list
-    with state.split_between_processes(todo) as share:
-        mine = [job.items[index] for index in share]
+    todo = broadcast_object_list([todo])[0]  # one process decides what is missing; all see the same list
+    missing = {job.items[index] for index in todo}
+    calls = [(batch, keep) for batch, keep in batches(job.items, job.batch_size) if missing & set(batch[:keep])]
+    with state.split_between_processes(calls) as share:  # the calls, cut from the whole list, are shared out
+        mine = list(share)
     device = str(state.device) if state.device.type != "cpu" else "cpu"
-    base, refiner, plan = load_pipelines(job, device) if mine else (None, None, None)
-    loaded = time.perf_counter()
-    part = part_path(job.out, state.process_index)
-    progress = tqdm(total=len(mine), desc=f"process 0 of {state.num_processes}", disable=not state.is_main_process,
-                    unit="picture", file=sys.stderr)
-    made = 0
-    for batch, keep in batches(mine, job.batch_size):
-        images = draw(job, base, refiner, plan, batch, device)
-        for item, image in zip(batch[:keep], images):
-            save_png(image, job.out / job.file_name(item), job.settings(item))
-            append_line(part, job.record(item))
-            made += 1
-        progress.update(keep)
-    progress.close()
+    with reproducible_arithmetic(device, job.cpu_threads):
+        made, redrawn, loaded = _draw_calls(job, mine, missing, state, device)
     finished = time.perf_counter()
-    mine_summary = {"process": state.process_index, "pictures": made, "seconds": round(finished - loaded, 3),
+    mine_summary = {"process": state.process_index, "pictures": made, "redrawn": redrawn, "seconds": round(finished - loaded, 3),
                     "load_seconds": round(loaded - started, 3), "device": device}
     everyone = gather_object([mine_summary])
     state.wait_for_everyone()
     summary = {"pictures": len(job.items), "made": sum(row["pictures"] for row in everyone),
-               "already_there": len(job.items) - len(todo), "duplicates_skipped": job.duplicates,
+               "already_there": len(job.items) - len(todo), "redrawn": sum(row["redrawn"] for row in everyone),
+               "duplicates_skipped": job.duplicates,
                "processes": state.num_processes, "batch_size": job.batch_size, "model": job.model, "mode": job.mode,
                "seconds": round(time.perf_counter() - started, 3), "per_process": sorted(everyone, key=lambda row: row["process"])}
     if state.is_main_process:
@@ -534,6 +567,30 @@ def run(job: Job) -> dict:
         write_json_atomically(job.out / SUMMARY, json.dumps(summary, indent=1) + "\n")
         print(describe(summary), flush=True)
     return summary
+
+
+def _draw_calls(job: Job, calls: list, missing: set, state, device: str) -> tuple[int, int, float]:
+    """Draw this process's calls whole; write only their missing pictures. (pictures written, pictures drawn again, when loaded)"""
+    from tqdm.auto import tqdm
+
+    base, refiner, plan = load_pipelines(job, device) if calls else (None, None, None)
+    loaded = time.perf_counter()
+    part = part_path(job.out, state.process_index)
+    progress = tqdm(total=sum(len(missing & set(batch[:keep])) for batch, keep in calls), desc=f"process 0 of {state.num_processes}",
+                    disable=not state.is_main_process, unit="picture", file=sys.stderr)
+    made = redrawn = 0
+    for batch, keep in calls:
+        images = draw(job, base, refiner, plan, batch, device)
+        for item, image in zip(batch[:keep], images):
+            if item not in missing:  # already on disk: drawn again only so that its call is the one the first run made
+                redrawn += 1
+                continue
+            save_png(image, job.out / job.file_name(item), job.settings(item))
+            append_line(part, job.record(item))
+            made += 1
+            progress.update(1)
+    progress.close()
+    return made, redrawn, loaded
 
 
 def describe(summary: dict) -> str:
@@ -544,6 +601,8 @@ def describe(summary: dict) -> str:
         rate = row["pictures"] / row["seconds"] if row["seconds"] > 0 and row["pictures"] else 0.0
         lines.append(f"  process {row['process']} ({row['device']}): {row['pictures']} pictures in {row['seconds']:.1f} s "
                      f"= {rate:.2f} pictures/s (after {row['load_seconds']:.1f} s starting and loading)")
+    if summary.get("redrawn"):
+        lines.append(f"  {summary['redrawn']} already there drawn again (not written): they share a call with a missing picture")
     if summary.get("duplicates_skipped"):
         lines.append(f"  {summary['duplicates_skipped']} duplicate (prompt, settings, seed) skipped")
     return "\n".join(lines)

@@ -1,5 +1,6 @@
-"""helpers.generate: the same pictures whatever the number of processes, a killed run finished without loss or
-duplicates, and bad input refused with a clear message before anything is written.
+"""helpers.generate: the same pictures whatever the number of processes and the threads they start with, a killed
+run finished without loss or duplicates (each missing picture drawn in the call it had), and bad input refused
+with a clear message before anything is written.
 
 Bad input is checked in this process; only the two-process run and the killed run start processes (each
 pays Python's start-up with torch and diffusers, several seconds).
@@ -28,10 +29,14 @@ OPTIONS = ["--seeds", "2", "--num-inference-steps", "8", "--batch-size", "2", "-
 
 @pytest.fixture(scope="module")
 def environment(_shared_tiny_cache, tmp_path_factory):
-    """What a launched process needs: tiny mode, the shared tiny cache, one thread, no user accelerate config."""
+    """What a launched process needs: tiny mode, the shared tiny cache, no user accelerate config; and a thread count
+    unlike this process's (1 under `pytest -n 2`, all cores otherwise), which the script must override."""
+    import torch
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SDXL_TUTORIAL_CACHE", str(_shared_tiny_cache))
-        yield {**os.environ, "OMP_NUM_THREADS": "1", "HF_HOME": str(tmp_path_factory.mktemp("hf-home"))}
+        threads = "1" if torch.get_num_threads() > 1 else "2"  # 1 and 2 threads round differently, measured in tiny mode
+        yield {**os.environ, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "HF_HOME": str(tmp_path_factory.mktemp("hf-home"))}
 
 
 @pytest.fixture(scope="module")
@@ -41,12 +46,32 @@ def prompt_file(tmp_path_factory):
     return path
 
 
+def record_calls(patch) -> list[list[str]]:
+    """Spy on the script's pipeline calls: each call's pictures, as file names, in their order in the batch."""
+    calls, draw = [], generate.draw
+
+    def recording(job, *arguments):
+        batch = arguments[3]
+        calls.append([job.file_name(item) for item in batch])
+        return draw(job, *arguments)
+
+    patch.setattr(generate, "draw", recording)
+    return calls
+
+
 @pytest.fixture(scope="module")
-def reference(environment, prompt_file, tmp_path_factory):
-    """The run in this process, uninterrupted: one process."""
+def uninterrupted(environment, prompt_file, tmp_path_factory):
+    """The run in this process, uninterrupted: one process; its folder and its pipeline calls."""
     out = tmp_path_factory.mktemp("one-process") / "pictures"
-    assert generate.main(["--prompts", str(prompt_file), "--out", str(out), *OPTIONS]) == 0
-    return out
+    with pytest.MonkeyPatch.context() as patch:
+        calls = record_calls(patch)
+        assert generate.main(["--prompts", str(prompt_file), "--out", str(out), *OPTIONS]) == 0
+    return out, calls
+
+
+@pytest.fixture(scope="module")
+def reference(uninterrupted):
+    return uninterrupted[0]
 
 
 def pictures(folder: Path) -> dict[str, bytes]:
@@ -122,11 +147,73 @@ def test_a_restart_repairs_what_a_kill_can_leave_behind(environment, prompt_file
 
     assert generate.main(["--prompts", str(prompt_file), "--out", str(out), *OPTIONS]) == 0
     summary = json.loads((out / generate.SUMMARY).read_text())
-    assert summary["made"] == 2 and summary["already_there"] == 6, "the pictures on disk are kept, only the missing ones are drawn"
+    assert summary["made"] == 2 and summary["already_there"] == 6, "the pictures on disk are kept, only the missing ones are written"
     assert pictures(out) == pictures(reference)
     assert manifest(out) == manifest(reference)
     assert not (out / ".a-red-circle_seed0_x.png.tmp-123").exists()
     assert part.read_text().endswith("\n") and all(json.loads(line) for line in part.read_text().splitlines())
+
+
+def test_a_missing_picture_is_drawn_in_the_call_it_had_in_the_uninterrupted_run(environment, prompt_file, uninterrupted,
+                                                                                 tmp_path, monkeypatch):
+    """The same batch, the same neighbours, the same place in it: a picture's last bits can depend on all three."""
+    reference, reference_calls = uninterrupted
+    out = tmp_path / "pictures"
+    shutil.copytree(reference, out)
+    lines = generate.part_path(out, 0).read_text().splitlines()
+    lost = [json.loads(lines[index])["file"] for index in (0, 3)]  # from two different calls of 2
+    for name in lost:
+        (out / name).unlink()
+    calls = record_calls(monkeypatch)
+    assert generate.main(["--prompts", str(prompt_file), "--out", str(out), *OPTIONS]) == 0
+    for name in lost:
+        assert [call for call in calls if name in call] == [call for call in reference_calls if name in call], \
+            f"{name} must be drawn once, in the call (pictures and places) of the uninterrupted run"
+    summary = json.loads((out / generate.SUMMARY).read_text())
+    assert summary["made"] == 2 and summary["redrawn"] == 2, "the lost pictures' partners are drawn again, not written"
+    assert pictures(out) == pictures(reference)
+
+
+def test_a_run_on_the_cpu_uses_its_own_thread_count_and_gives_this_process_its_own_back(environment, prompt_file, tmp_path,
+                                                                                      monkeypatch):
+    import torch
+
+    threads_when_drawing, draw = [], generate.draw
+
+    def recording(*arguments):
+        threads_when_drawing.append(torch.get_num_threads())
+        return draw(*arguments)
+
+    monkeypatch.setattr(generate, "draw", recording)
+    before = torch.get_num_threads()
+    torch.set_num_threads(3)
+    try:
+        for cpu_threads, folder in (([], "default"), (["--cpu-threads", "2"], "two")):
+            arguments = ["--prompts", str(prompt_file), "--out", str(tmp_path / folder), "--seeds", "1", "--num-inference-steps", "1",
+                         "--batch-size", "4", "--mode", "tiny", *cpu_threads]
+            assert generate.main(arguments) == 0
+            assert torch.get_num_threads() == 3, "the caller's thread count is given back"
+    finally:
+        torch.set_num_threads(before)
+    assert threads_when_drawing == [1, 2], "1 thread a process unless --cpu-threads says otherwise, whatever the caller had"
+
+
+def test_on_a_gpu_the_run_asks_for_deterministic_kernels_and_gives_the_settings_back(monkeypatch):
+    """Checked without a GPU: the switches only (that the kernels then agree needs two GPUs of one model)."""
+    import torch
+
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
+    before = (torch.are_deterministic_algorithms_enabled(), torch.backends.cudnn.benchmark)
+    torch.use_deterministic_algorithms(False)
+    torch.backends.cudnn.benchmark = True
+    try:
+        with generate.reproducible_arithmetic("cuda:0", cpu_threads=1):
+            assert torch.are_deterministic_algorithms_enabled() and not torch.backends.cudnn.benchmark
+            assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8", "cuBLAS is deterministic only with a fixed workspace"
+        assert not torch.are_deterministic_algorithms_enabled() and torch.backends.cudnn.benchmark
+    finally:
+        torch.use_deterministic_algorithms(before[0])
+        torch.backends.cudnn.benchmark = before[1]
 
 
 def test_a_finished_run_run_again_makes_nothing(environment, prompt_file, reference, tmp_path):
@@ -212,6 +299,10 @@ def test_an_output_folder_that_is_a_file_is_refused(capsys, tmp_path, tiny_cache
     assert "is a file" in refused(capsys, tmp_path, [])
 
 
+def test_a_cpu_thread_count_below_one_is_refused(capsys, tmp_path, tiny_cache):
+    assert "--cpu-threads must be at least 1" in refused(capsys, tmp_path, ["--cpu-threads", "0"])
+
+
 def test_full_mode_without_the_weights_is_refused(capsys, tmp_path, tiny_cache, monkeypatch):
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
     monkeypatch.setattr("huggingface_hub.try_to_load_from_cache", lambda *args, **kwargs: None)
@@ -254,7 +345,7 @@ def test_the_same_picture_asked_twice_is_made_once(tmp_path, tiny_cache):
 def test_batches_are_full_and_hold_one_group_each(tmp_path, tiny_cache):
     text = "".join(f'{{"prompt": "shape {k}", "height": {32 if k % 2 else 48}}}\n' for k in range(7))
     job = job_from(tmp_path, "prompts.jsonl", text)
-    batches = list(generate.batches(list(job.items), 3))
+    batches = generate.batches(list(job.items), 3)
     assert all(len(batch) == 3 and len({item.group() for item in batch}) == 1 for batch, _ in batches)
     kept = [item for batch, keep in batches for item in batch[:keep]]
     assert sorted(kept, key=lambda item: item.line) == list(job.items) and len(kept) == len(set(kept))
