@@ -26,7 +26,7 @@ def _expected_batches(items, batch_size):
 
 
 def check_padded_batches(padded_batches) -> None:
-    """Exercise: cut a process's share into batches of exactly `batch_size`, the last one padded."""
+    """Exercise: cut the list of pictures into batches of exactly `batch_size`, the last one padded."""
     name = "padded_batches"
     if unfinished(padded_batches) or _returns_nothing(name, padded_batches, ["a"], 1):
         return report(name, None, "replace `...` in `padded_batches` with your lines; it returns a list of (batch, keep) pairs.")
@@ -51,7 +51,7 @@ def check_padded_batches(padded_batches) -> None:
         kept = [entry for batch, keep in answer for entry in batch[:keep]]
         if kept != list(items):
             if sorted(kept) == sorted(items):
-                return report(name, False, f"{case} every item is kept once, but not in order: keep the order of the share.")
+                return report(name, False, f"{case} every item is kept once, but not in order: keep the order of the list.")
             if [keep for _, keep in answer] != [keep for _, keep in expected]:
                 return report(name, False, f"{case} `keep` is wrong in some batch: it counts the real items, "
                                            "which come first; the padding after them is thrown away.")
@@ -60,8 +60,8 @@ def check_padded_batches(padded_batches) -> None:
             if any(entry not in batch[:keep] for entry in batch[keep:]):
                 return report(name, False, f"{case} pad with an item of the same batch (e.g. its last one): padding "
                                            "from elsewhere may need other settings (size, steps) than the batch has.")
-    return report(name, True, "every batch full, the padding thrown away: a picture's bytes no longer depend on how "
-                              "the items were split between processes.")
+    return report(name, True, "every batch full, the padding thrown away: cut from the whole list, the calls are the same however "
+                              "the work is split between processes or resumed.")
 
 
 def _gpus(pictures, seconds_per_picture, hours, startup_seconds):
