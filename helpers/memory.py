@@ -17,12 +17,16 @@ loads, never catch an out-of-memory error afterwards. Where the bytes go:
 (e.g. `colab-t4`) or `host=12.7,gpu=15` in GiB. The real-size rehearsal (tests/rehearsal.py) sets it, so a
 CPU takes the decisions a free Colab T4 would; on a CUDA GPU it also caps this process's GPU memory to
 the declared size. Every plan is appended as a JSON line to the file named by `SDXL_TUTORIAL_PLAN_LOG`,
-when set, so the rehearsal can check each lesson's decisions against the budget.
+when set, so the rehearsal can check each lesson's decisions against the budget. With
+`SDXL_TUTORIAL_RECORD_CALLS=1` as well (the rehearsal sets both), every call of an SDXL pipeline and of the
+VAE's `encode`/`decode` appends its pictures and size to the same file, so the rehearsal can re-plan each
+call (`plan_for_call`) and check that the plan made before loading covered it.
 (00_setup, 06_base_plus_refiner, 08_speed_and_memory)
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -32,6 +36,7 @@ from pathlib import Path
 GIB = 1024**3
 MACHINE_VARIABLE = "SDXL_TUTORIAL_MACHINE"
 PLAN_LOG_VARIABLE = "SDXL_TUTORIAL_PLAN_LOG"
+RECORD_CALLS_VARIABLE = "SDXL_TUTORIAL_RECORD_CALLS"
 
 # The real checkpoints' parameter counts (checked on the meta device in tests/test_standins.py). A part
 # that two repositories share (the refiner's text_encoder_2 and vae are the base's) is named once.
@@ -46,7 +51,9 @@ SHARED = {"sdxl-refiner": {"text_encoder_2": "sdxl-base", "vae": "sdxl-base"}}
 FILE_BYTES = {"ddpm": 4}  # bytes per weight in the files full mode loads; SDXL's are the fp16 variant (2)
 
 # Working memory of each stage for the real models at their native size (GiB), scaled by the pixel count.
+# "unet": one picture's steps with guidance (a batch of 2); "vae": decoding one picture in fp32 (SDXL's VAE is upcast).
 WORKING_GIB = {"text_encoder": 0.1, "text_encoder_2": 0.2, "unet": 1.5, "vae": 3.5}
+VAE_ENCODE_GIB = 2.5  # encoding one 1024x1024 picture in fp32 (training caches, img2img's input)
 NATIVE_PIXELS = {"ddpm": 256 * 256}  # SDXL: 1024 x 1024
 DDPM_WORKING_GIB = 0.5
 PROCESS_GIB = 2.0  # Python, torch, the libraries and the CUDA context's host side, before any model
@@ -245,7 +252,7 @@ def _scale(height: int, width: int, native: int) -> float:
 
 
 
-def _plan_inputs(names, mode, machine, dtype, parameters, height, width):
+def _plan_inputs(names, mode, machine, dtype, parameters, height, width, exact_size=False):
     """What plan_memory and plan_training_memory start from: the machine, the dtype, the parts, the picture."""
     import torch
 
@@ -260,15 +267,38 @@ def _plan_inputs(names, mode, machine, dtype, parameters, height, width):
     parts = parameters or model_parameters(names, mode)
     full = _is_full(mode)
     native = CATALOGUE[names[0]].full if full else CATALOGUE[names[0]].tiny
-    height, width = height or native.height, width or native.width
-    if declared_machine() is not None and full:  # the rehearsal plans small pictures; plan for the real run
-        height, width = max(height, native.height), max(width, native.width)
+    height, width = _real_size(height, width, native, full, exact_size)
     return logged, machine, dtype, bytes_per, parts, full, height, width
+
+
+def _real_size(height, width, native, full, exact_size=False):
+    height, width = height or native.height, width or native.width
+    if declared_machine() is not None and full and not exact_size:  # the rehearsal plans small pictures; plan the real run
+        height, width = max(height, native.height), max(width, native.width)
+    return height, width
+
+
+def _check_counts(**counts) -> None:
+    for name, value in counts.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"{name}={value!r}: a number of pictures, a whole number 0 or more (1 is one picture at a time).")
+
+
+def _vae_working(decoded_at_once: int, encoded_at_once: int, pixels_scale: float) -> float:
+    """The VAE's working memory in fp32: the larger of its decode and its encode, per picture handled at once."""
+    return max(WORKING_GIB["vae"] * decoded_at_once, VAE_ENCODE_GIB * encoded_at_once) * pixels_scale
+
+
+def _vae_words(decoded_at_once: int, encoded_at_once: int) -> str:
+    def count(n, verb):
+        return f"{verb} one at a time" if n == 1 else (f"{n} {verb} at once" if n else f"nothing {verb}")
+    return f"{count(decoded_at_once, 'decoded')}, {count(encoded_at_once, 'encoded')}"
 
 def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | None = None, *, dtype=None,
                 what: str = "", machine: Machine | None = None, mode: str | None = None,
                 parameters: dict[str, int] | None = None, placement: str | None = None,
-                pictures_per_call: int = 1) -> MemoryPlan:
+                pictures_per_call: int = 1, decoded_at_once: int = 1, encoded_at_once: int = 1,
+                exact_size: bool = False) -> MemoryPlan:
     """The fastest placement of the models `names` that fits this (or the declared) machine's GPU *and* RAM.
 
     Tries, in order: everything on the accelerator; for several UNets (base + refiner), the UNets taking
@@ -276,20 +306,26 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
     `dtype`: the dtype the weights are loaded in; None (what lessons pass) means `helpers.pick_dtype()` on
     the machine planned for, so a CPU rehearsing a declared T4 plans the T4's fp16. The plan is logged when
     SDXL_TUTORIAL_PLAN_LOG is set. `placement` (e.g. "model CPU offload") checks that one placement only.
-    `pictures_per_call`: the UNet and text encoders work on that many pictures at once; the VAE is taken to
-    decode them one at a time (`pipe.vae.enable_slicing()`), so its working memory does not grow.
-    (00_setup, 06_base_plus_refiner, 08_speed_and_memory, helpers.generate)
+    `pictures_per_call`: the UNet and text encoders work on that many pictures at once. `decoded_at_once`: the
+    pictures the VAE decodes at once (in fp32, SDXL's VAE is upcast): 1 with `pipe.vae.enable_slicing()`, a call's
+    pictures without it. `encoded_at_once`: the pictures the VAE encodes at once (img2img's input, a training
+    cache). `exact_size`: plan height x width as given even when a machine is declared (the rehearsal's
+    `plan_for_call`; otherwise a declared machine plans at least the model's native size).
+    (00_setup, 06_base_plus_refiner, 08_speed_and_memory, 10_lora_fine_tuning, helpers.generate)
     """
     import torch
 
-    logged, machine, dtype, bytes_per, parts, full, height, width = _plan_inputs(names, mode, machine, dtype, parameters, height, width)
+    _check_counts(pictures_per_call=pictures_per_call, decoded_at_once=decoded_at_once, encoded_at_once=encoded_at_once)
+    logged, machine, dtype, bytes_per, parts, full, height, width = _plan_inputs(names, mode, machine, dtype, parameters,
+                                                                                height, width, exact_size)
 
     def working(part: str) -> float:
         model, piece = part.split("/")
         if model == "ddpm":
-            return DDPM_WORKING_GIB * _scale(height, width, NATIVE_PIXELS["ddpm"])
-        batch = 1 if piece == "vae" else pictures_per_call
-        return WORKING_GIB.get(piece, 0.5) * _scale(height, width, 1024 * 1024) * batch
+            return DDPM_WORKING_GIB * _scale(height, width, NATIVE_PIXELS["ddpm"]) * pictures_per_call
+        if piece == "vae":
+            return _vae_working(decoded_at_once, encoded_at_once, _scale(height, width, 1024 * 1024))
+        return WORKING_GIB.get(piece, 0.5) * _scale(height, width, 1024 * 1024) * pictures_per_call
 
     def weight(part: str) -> float:
         return parts[part] * bytes_per / GIB
@@ -302,7 +338,8 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
     arithmetic = [
         " + ".join(f"{part} {weight(part):.2f}" for part in parts) + f" = {weights:.2f} GiB of {dtype_name} weights",
         f"working memory at {width}x{height}"
-        + (f", {pictures_per_call} pictures a call (decoded one at a time)" if pictures_per_call > 1 else "")
+        + (f", {pictures_per_call} pictures a call" if pictures_per_call != 1 else "")
+        + (f" ({_vae_words(decoded_at_once, encoded_at_once)})" if (pictures_per_call, decoded_at_once, encoded_at_once) != (1, 1, 1) else "")
         + f": the largest stage needs {peak_work:.2f} GiB (stages run one after another)",
         f"host: {PROCESS_GIB:.1f} GiB for the process"
         + (f", + {cast_gib:.2f} GiB while the files are cast to {dtype_name} on loading" if cast_gib else
@@ -349,23 +386,33 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
         if not candidates:
             raise ValueError(f"No placement {placement!r} on {machine.name}; the placements there: {', '.join(known)}.")
     budget_gpu = machine.gpu_gib if machine.gpu_gib else float("inf")
+    # what the rehearsal needs to plan each call the lesson makes under this plan again (plan_for_call)
+    arguments = {"function": "plan_memory", "names": list(names), "dtype": dtype_name, "mode": "full" if full else "tiny",
+                 "parameters": parts, "height": height, "width": width, "pictures_per_call": pictures_per_call,
+                 "decoded_at_once": decoded_at_once, "encoded_at_once": encoded_at_once}
     for name, host, gpu, code, line in candidates:
         fits = host <= machine.host_budget and gpu <= budget_gpu
         arithmetic.append(f"{'fits' if fits else 'too big'} · {line} · host {host:.2f} of {machine.host_budget:.1f} GiB")
         if fits:
-            return _logged(MemoryPlan(name, code, arithmetic, machine, host, gpu, True, what), logged)
+            return _logged(MemoryPlan(name, code, arithmetic, machine, host, gpu, True, what), logged,
+                           {**arguments, "placement": name})
     _, host, gpu, _, _ = candidates[-1]
     return _logged(MemoryPlan(f"none of the placements fits {' + '.join(names)} in {dtype_name}", (), arithmetic, machine, host, gpu, False, what),
-                   logged)
+                   logged, {**arguments, "placement": candidates[-1][0]})
 
 
-def _logged(plan: MemoryPlan, logged: bool = True) -> MemoryPlan:
+def _append_to_log(record: dict) -> None:
     log = os.environ.get(PLAN_LOG_VARIABLE)
-    if log and logged:
-        record = {"what": plan.what, "plan": plan.name, "runs": plan.runs, "host_gib": round(plan.host_gib, 3),
-                  "gpu_gib": round(plan.gpu_gib, 3), "machine": plan.machine.name if plan.machine else None}
+    if log:
         with open(log, "a", encoding="utf-8") as file:
-            file.write(json.dumps(record) + "\n")
+            file.write(json.dumps({**record, "pid": os.getpid()}) + "\n")
+
+
+def _logged(plan: MemoryPlan, logged: bool = True, arguments: dict | None = None) -> MemoryPlan:
+    if logged:
+        _append_to_log({"what": plan.what, "plan": plan.name, "runs": plan.runs, "host_gib": round(plan.host_gib, 3),
+                        "gpu_gib": round(plan.gpu_gib, 3), "machine": plan.machine.name if plan.machine else None,
+                        "arguments": arguments or {}})
     return plan
 
 
@@ -424,19 +471,33 @@ def count_lora_parameters(unet_config: dict, rank: int, target_modules=("to_q", 
 def plan_training_memory(names=("sdxl-base",), height: int | None = None, width: int | None = None, *, lora_parameters: int,
                          batch_size: int = 1, gradient_checkpointing: bool = True, cached_pictures: int = 0, dtype=None,
                          what: str = "", machine: Machine | None = None, mode: str | None = None,
-                         parameters: dict[str, int] | None = None) -> MemoryPlan:
-    """Will LoRA training fit this (or the declared) machine? The arithmetic, before anything loads.
+                         parameters: dict[str, int] | None = None, pictures_per_call: int = 1, decoded_at_once: int = 1,
+                         encoded_at_once: int = 1, draw_height: int | None = None, draw_width: int | None = None,
+                         exact_size: bool = False) -> MemoryPlan:
+    """Will LoRA training fit this (or the declared) machine? The arithmetic of every stage, before anything loads.
 
     Everything stays on the accelerator: the frozen weights in `dtype` (fp16 on a GPU), the LoRA parameters in fp32
-    with their gradients and Adam's two moments, the activations of `batch_size` pictures at height x width (with or
-    without gradient checkpointing), and the cached latents and text embeddings of `cached_pictures`. The text encoders
-    and VAE stay too: the sample grids during training need the whole pipeline. Offloading is no way out for training
-    (every step needs the whole UNet twice, forward and backward). The plan is logged like plan_memory's.
-    (10_lora_fine_tuning)
+    with their gradients and Adam's two moments, and the cached latents and text embeddings of `cached_pictures`.
+    On top of them, one stage at a time (the peak is the largest):
+    - a training step: the activations of `batch_size` pictures at height x width (with or without gradient
+      checkpointing);
+    - drawing pictures (before, during and after training): the UNet's working memory for `pictures_per_call`
+      pictures at draw_height x draw_width (default: the training size), the VAE decoding `decoded_at_once` of them
+      in fp32 (1 with `pipe.vae.enable_slicing()`);
+    - caching the training pictures' latents: the VAE encoding `encoded_at_once` pictures at a time in fp32.
+    Offloading is no way out for training (every step needs the whole UNet twice, forward and backward). The plan
+    is logged like plan_memory's. (10_lora_fine_tuning)
     """
     import torch
 
-    logged, machine, dtype, bytes_per, parts, full, height, width = _plan_inputs(names, mode, machine, dtype, parameters, height, width)
+    _check_counts(pictures_per_call=pictures_per_call, decoded_at_once=decoded_at_once, encoded_at_once=encoded_at_once,
+                  batch_size=batch_size, cached_pictures=cached_pictures)
+    logged, machine, dtype, bytes_per, parts, full, height, width = _plan_inputs(names, mode, machine, dtype, parameters,
+                                                                                height, width, exact_size)
+    from .models import CATALOGUE
+
+    native = CATALOGUE[names[0]].full if full else CATALOGUE[names[0]].tiny
+    draw_height, draw_width = _real_size(draw_height or height, draw_width or width, native, full, exact_size)
     dtype_name = str(dtype).replace("torch.", "")
     weights = sum(parts.values()) * bytes_per / GIB
     lora = lora_parameters * LORA_BYTES_PER_PARAMETER / GIB
@@ -446,6 +507,14 @@ def plan_training_memory(names=("sdxl-base",), height: int | None = None, width:
     latent = 4 * (height // 8) * (width // 8)
     embedding = 77 * 2048 + 1280 + 6  # prompt_embeds, pooled_prompt_embeds, add_time_ids
     cache = cached_pictures * (latent + embedding) * bytes_per / GIB
+    # drawing and encoding scale with the model, as training's activations do (the tiny UNet's are tiny)
+    share = min(1.0, unet_share)
+    draw_scale = _scale(draw_height, draw_width, 1024 * 1024) * share
+    unet_work = WORKING_GIB["unet"] * pictures_per_call * draw_scale
+    decode_work = _vae_working(decoded_at_once, 0, draw_scale)
+    encode_work = _vae_working(0, encoded_at_once, _scale(height, width, 1024 * 1024) * share)
+    drawing = max(unet_work, decode_work)
+    stage = max(activations, drawing, encode_work)
     cast = full and (bytes_per != 2 or dtype == torch.bfloat16)
     host = PROCESS_GIB + (weights if cast else 0.0)
     checkpointing = "with" if gradient_checkpointing else "without"
@@ -457,10 +526,14 @@ def plan_training_memory(names=("sdxl-base",), height: int | None = None, width:
         f"activations {checkpointing} gradient checkpointing: {batch_size} picture(s) at {width}x{height} "
         f"= {activations:.2f} GiB (an estimate)",
         f"cached latents and text embeddings of {cached_pictures} pictures: {cache:.3f} GiB",
+        f"drawing: {pictures_per_call} picture(s) a call at {draw_width}x{draw_height}, UNet {unet_work:.2f} GiB; "
+        f"VAE in fp32, {_vae_words(decoded_at_once, 0).split(',')[0]}: {decode_work:.2f} GiB; the larger: {drawing:.2f} GiB",
+        f"caching the training pictures: VAE in fp32, {_vae_words(0, encoded_at_once).split(', ')[1]}: {encode_work:.2f} GiB",
+        f"the stages run one after another: the largest needs {stage:.2f} GiB",
         f"host: {PROCESS_GIB:.1f} GiB for the process"
         + (f", + {weights:.2f} GiB while the files are cast to {dtype_name}" if cast else ", weights memory-mapped from the files"),
     ]
-    total = weights + lora + activations + cache
+    total = weights + lora + stage + cache
     if machine.device == "cpu" or machine.unified:
         host, gpu = host + total, 0.0
         fits = host <= machine.host_budget
@@ -468,9 +541,112 @@ def plan_training_memory(names=("sdxl-base",), height: int | None = None, width:
     else:
         gpu = total * MARGIN
         fits = host <= machine.host_budget and gpu <= machine.gpu_gib
-        line = (f"everything on the GPU: ({weights:.2f} + {lora:.3f} + {activations:.2f} + {cache:.3f}) x {MARGIN} = "
+        line = (f"everything on the GPU: ({weights:.2f} + {lora:.3f} + {stage:.2f} + {cache:.3f}) x {MARGIN} = "
                 f"{gpu:.1f} GiB of {machine.gpu_gib:g}; host {host:.2f} of {machine.host_budget:.1f} GiB")
     arithmetic.append(f"{'fits' if fits else 'too big'} · {line}")
     name = f"train on the {machine.device}" if fits else f"LoRA training of {' + '.join(names)} in {dtype_name} does not fit"
-    code = ("pipe.to(device)", "unet.enable_gradient_checkpointing()" if gradient_checkpointing else "") if fits else ()
-    return _logged(MemoryPlan(name, tuple(line for line in code if line), arithmetic, machine, host, gpu, fits, what), logged)
+    code = ("pipe.to(device)", "unet.enable_gradient_checkpointing()" if gradient_checkpointing else "",
+            "pipe.vae.enable_slicing()" if decoded_at_once <= 1 else "") if fits else ()
+    arguments = {"function": "plan_training_memory", "names": list(names), "dtype": dtype_name, "mode": "full" if full else "tiny",
+                 "parameters": parts, "height": height, "width": width, "draw_height": draw_height, "draw_width": draw_width,
+                 "lora_parameters": lora_parameters, "batch_size": batch_size, "gradient_checkpointing": bool(gradient_checkpointing),
+                 "cached_pictures": cached_pictures, "pictures_per_call": pictures_per_call,
+                 "decoded_at_once": decoded_at_once, "encoded_at_once": encoded_at_once}
+    return _logged(MemoryPlan(name, tuple(line for line in code if line), arithmetic, machine, host, gpu, fits, what), logged,
+                   arguments)
+
+
+# ---------------------------------------------------------------------------------------------
+# Every call covered? The rehearsal records each call and plans it again under the plan it ran under.
+
+
+def plan_for_call(plan_record: dict, call: dict, machine: Machine, scale: float = 1.0) -> MemoryPlan:
+    """The plan a recorded `call` needs, made as `plan_record` (a line of the plan log) was, with the call's own
+    pictures and size: the same function, models, dtype, placement and (for training) LoRA state. `scale` multiplies
+    the call's height and width (a rehearsal at 128x128 stands for 1024x1024: 8). Compare its gpu_gib and host_gib
+    with the logged plan's. (tests/rehearsal.py)
+    """
+    import torch
+
+    arguments = dict(plan_record["arguments"])
+    function = arguments.pop("function")
+    dtype = getattr(torch, arguments.pop("dtype"))
+    height, width = (max(8, round(call["height"] * scale)), max(8, round(call["width"] * scale)))
+    counts = {"pictures_per_call": call.get("pictures", 0), "decoded_at_once": call.get("decoded_at_once", 0),
+              "encoded_at_once": call.get("encoded_at_once", 0)}
+    common = dict(dtype=dtype, machine=machine, mode=arguments["mode"], parameters=arguments["parameters"],
+                  what=f"{call['call']} under '{plan_record.get('what', '')}'", exact_size=True, **counts)
+    if function == "plan_training_memory":
+        keep = {key: arguments[key] for key in ("height", "width", "lora_parameters", "batch_size", "gradient_checkpointing",
+                                                 "cached_pictures")}
+        if call.get("encoded_at_once"):  # encoding works on the training pictures, at their size
+            keep.update(height=height, width=width)
+        return plan_training_memory(arguments["names"], draw_height=height, draw_width=width, **keep, **common)
+    return plan_memory(arguments["names"], height, width, placement=arguments["placement"], **common)
+
+
+def record_calls() -> bool:
+    """Append every SDXL pipeline call and every AutoencoderKL encode/decode to the plan log: its pictures and size.
+
+    Switched on by SDXL_TUTORIAL_RECORD_CALLS=1 (the rehearsal) when helpers is imported; each record is a JSON
+    line {"call", "pictures", "decoded_at_once", "encoded_at_once", "height", "width", "pid"}. A pipeline's call
+    records the pictures its UNet works on; its VAE decode (or img2img's encode) is recorded by the VAE's own hook,
+    one picture at a time when `vae.enable_slicing()` is on. Returns True once the hooks are in place.
+    """
+    import diffusers
+
+    for name in ("StableDiffusionXLPipeline", "StableDiffusionXLImg2ImgPipeline", "StableDiffusionXLInpaintPipeline"):
+        cls = getattr(diffusers, name, None)
+        if cls is not None and not getattr(cls.__call__, "_records_calls", False):
+            cls.__call__ = _recording_pipeline_call(cls.__call__)
+    vae = diffusers.AutoencoderKL
+    for verb in ("encode", "decode"):
+        method = getattr(vae, verb)
+        if not getattr(method, "_records_calls", False):
+            setattr(vae, verb, _recording_vae_call(method, verb))
+    return True
+
+
+def _recording_pipeline_call(original):
+    @functools.wraps(original)
+    def __call__(self, *args, **kwargs):
+        output = original(self, *args, **kwargs)
+        images = output[0] if isinstance(output, tuple) else output.images
+        count, height, width = _pictures_and_size(images, kwargs.get("output_type", "pil"), getattr(self, "vae_scale_factor", 8))
+        _append_to_log({"call": type(self).__name__, "pictures": count, "decoded_at_once": 0, "encoded_at_once": 0,
+                        "height": height, "width": width})
+        return output
+
+    __call__._records_calls = True
+    return __call__
+
+
+def _recording_vae_call(original, verb):
+    @functools.wraps(original)
+    def call(self, x, *args, **kwargs):
+        at_once = 1 if getattr(self, "use_slicing", False) and x.shape[0] > 1 else x.shape[0]
+        factor = 2 ** (len(self.config.block_out_channels) - 1) if verb == "decode" else 1
+        _append_to_log({"call": f"{type(self).__name__}.{verb}", "pictures": 0,
+                        "decoded_at_once": at_once if verb == "decode" else 0, "encoded_at_once": at_once if verb == "encode" else 0,
+                        "height": int(x.shape[-2]) * factor, "width": int(x.shape[-1]) * factor})
+        return original(self, x, *args, **kwargs)
+
+    call._records_calls = True
+    return call
+
+
+def _pictures_and_size(images, output_type: str, vae_scale_factor: int) -> tuple[int, int, int]:
+    """How many pictures a pipeline returned, and their height and width in pixels."""
+    if isinstance(images, list):
+        first = images[0]
+        return len(images), first.size[1], first.size[0]  # PIL: (width, height)
+    shape = tuple(images.shape)
+    if output_type == "latent":
+        return shape[0], shape[-2] * vae_scale_factor, shape[-1] * vae_scale_factor
+    if output_type == "np":
+        return shape[0], shape[1], shape[2]  # (n, height, width, channels)
+    return shape[0], shape[-2], shape[-1]  # "pt": (n, channels, height, width)
+
+
+if os.environ.get(RECORD_CALLS_VARIABLE) and os.environ.get(PLAN_LOG_VARIABLE):
+    record_calls()

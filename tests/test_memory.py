@@ -189,3 +189,98 @@ def test_a_call_of_several_pictures_counts_the_unets_work_for_each_but_decodes_o
                        for n in (1, 2, 8))
     assert one.gpu_gib == two.gpu_gib, "up to 2 pictures a call the VAE's decode (one picture) needs the most"
     assert eight.gpu_gib > two.gpu_gib and "8 pictures a call" in str(eight)
+
+
+def _lesson_10_full_pictures_per_call() -> int:
+    """The lesson's own default, read from its cell: `pictures_per_call or (... if tiny else N)`."""
+    import re
+    from pathlib import Path
+
+    notebook = json.loads((Path(__file__).resolve().parent.parent / "notebooks" / "10_lora_fine_tuning.ipynb").read_text())
+    source = "".join("".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code")
+    return int(re.search(r"pictures_per_call = pictures_per_call or \(.+ if tiny else (\d+)\)", source).group(1))
+
+
+def test_lesson_10_on_a_free_colab_t4_at_1024_counts_its_drawing_and_encoding_and_fits():
+    pictures = _lesson_10_full_pictures_per_call()
+    plan = memory.plan_training_memory(["sdxl-base"], 1024, 1024, lora_parameters=_sdxl_lora(16), cached_pictures=80,
+                                       pictures_per_call=pictures, decoded_at_once=1, encoded_at_once=1,
+                                       machine=MACHINES["colab-t4"], mode="full")
+    assert plan.runs and plan.gpu_gib <= 12, f"{plan.gpu_gib:.1f} GiB: the T4 plan should keep a margin under 15"
+    text = str(plan)
+    assert f"drawing: {pictures} picture(s) a call at 1024x1024" in text and "encoded one at a time" in text
+    assert "pipe.vae.enable_slicing()" in plan.code
+
+
+def test_lesson_10s_old_calls_four_pictures_decoded_at_once_and_its_pictures_encoded_together_do_not_fit_a_t4():
+    plan = memory.plan_training_memory(["sdxl-base"], 1024, 1024, lora_parameters=_sdxl_lora(16), cached_pictures=80,
+                                       pictures_per_call=4, decoded_at_once=4, encoded_at_once=6,
+                                       machine=MACHINES["colab-t4"], mode="full")
+    assert not plan.runs and plan.gpu_gib > 20  # 4 x 3.5 GiB decoding, 6 x 2.5 GiB encoding, in fp32
+
+
+def test_training_plans_take_the_largest_stage_not_their_sum():
+    def plan(**counts):
+        return memory.plan_training_memory(["sdxl-base"], 1024, 1024, lora_parameters=_sdxl_lora(16),
+                                           machine=MACHINES["a100-40gb"], mode="full", **counts)
+
+    one = plan(pictures_per_call=1)
+    assert plan(pictures_per_call=2).gpu_gib == one.gpu_gib, "two pictures' UNet work (3.0) < one decode (3.5)"
+    assert plan(pictures_per_call=4).gpu_gib > one.gpu_gib
+    assert plan(decoded_at_once=2).gpu_gib > one.gpu_gib and plan(encoded_at_once=2).gpu_gib > one.gpu_gib
+
+
+def test_a_picture_count_must_be_a_whole_number():
+    with pytest.raises(ValueError, match="pictures_per_call"):
+        plan_memory(["sdxl-base"], 1024, 1024, mode="full", machine=MACHINES["colab-t4"], pictures_per_call=1.5)
+
+
+def test_decoding_a_call_at_once_costs_a_picture_of_vae_work_each():
+    t4 = MACHINES["colab-t4"]
+    sliced = plan_memory(["sdxl-base"], 1024, 1024, mode="full", machine=t4, pictures_per_call=2)
+    at_once = plan_memory(["sdxl-base"], 1024, 1024, mode="full", machine=t4, pictures_per_call=2, decoded_at_once=2)
+    assert at_once.gpu_gib == pytest.approx(sliced.gpu_gib + 3.5 * memory.MARGIN)
+
+
+def test_a_recorded_call_is_planned_again_as_its_plan_was(tmp_path, monkeypatch):
+    log = tmp_path / "plans.jsonl"
+    monkeypatch.setenv("SDXL_TUTORIAL_MACHINE", "colab-t4")
+    monkeypatch.setenv("SDXL_TUTORIAL_PLAN_LOG", str(log))
+    plan = plan_memory(["sdxl-base", "sdxl-refiner"], 128, 128, mode="full", what="lesson 06", pictures_per_call=2)
+    record = json.loads(log.read_text())
+    assert record["arguments"]["placement"] == plan.name == "the UNets take turns on the GPU"
+    assert record["arguments"]["height"] == 1024 and record["pid"] > 0
+    monkeypatch.delenv("SDXL_TUTORIAL_MACHINE")
+    t4 = MACHINES["colab-t4"]
+    same = memory.plan_for_call(record, {"call": "StableDiffusionXLPipeline", "pictures": 2, "height": 128, "width": 128}, t4, 8)
+    assert same.name == plan.name and same.gpu_gib <= plan.gpu_gib + 1e-9
+    decode = memory.plan_for_call(record, {"call": "AutoencoderKL.decode", "decoded_at_once": 3, "height": 128, "width": 128}, t4, 8)
+    assert decode.gpu_gib > plan.gpu_gib, "three pictures decoded at once in fp32 need more than the plan's one"
+    wide = memory.plan_for_call(record, {"call": "StableDiffusionXLPipeline", "pictures": 1, "height": 152, "width": 104}, t4, 8)
+    assert "at 832x1216" in str(wide) and wide.gpu_gib <= plan.gpu_gib, "a bucket of 1 megapixel is planned at its own size"
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+def test_the_hooks_record_a_pipeline_call_and_each_vae_decode(tmp_path, monkeypatch):
+    import diffusers
+    from diffusers import StableDiffusionXLPipeline
+
+    from helpers import model_path
+
+    for cls, name in ((StableDiffusionXLPipeline, "__call__"), (diffusers.StableDiffusionXLImg2ImgPipeline, "__call__"),
+                      (diffusers.StableDiffusionXLInpaintPipeline, "__call__"), (diffusers.AutoencoderKL, "encode"),
+                      (diffusers.AutoencoderKL, "decode")):
+        monkeypatch.setattr(cls, name, getattr(cls, name))  # put back after the test
+    log = tmp_path / "plans.jsonl"
+    monkeypatch.setenv("SDXL_TUTORIAL_PLAN_LOG", str(log))
+    assert memory.record_calls()
+    pipe = StableDiffusionXLPipeline.from_pretrained(model_path("sdxl-base", "tiny"), dtype=torch.float32)
+    pipe.set_progress_bar_config(disable=True)
+    call = dict(prompt="a red circle", num_inference_steps=2, height=32, width=24, num_images_per_prompt=2)
+    pipe(**call)
+    pipe.vae.enable_slicing()
+    pipe(**call, output_type="np")
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(r["call"], r["pictures"], r["decoded_at_once"], r["height"], r["width"]) for r in records] == [
+        ("AutoencoderKL.decode", 0, 2, 32, 24), ("StableDiffusionXLPipeline", 2, 0, 32, 24),
+        ("AutoencoderKL.decode", 0, 1, 32, 24), ("StableDiffusionXLPipeline", 2, 0, 32, 24)]
