@@ -42,7 +42,7 @@ def test_every_notebook_has_one_papermill_parameters_cell(notebook):
 def test_notebooks_pass_dtype_to_every_from_pretrained(notebook):
     cells = json.loads(notebook.read_text())["cells"]
     source = "\n".join("".join(cell["source"]) for cell in cells if cell["cell_type"] == "code")
-    assert "torch_dtype" not in source, "diffusers 0.42 replaced torch_dtype= with dtype="
+    assert "torch_dtype" not in source, "diffusers 0.40 deprecated torch_dtype= for dtype="
     with_dtype = set(re.findall(r"(\w+) = dict\([^)]*\bdtype=", source))  # e.g. weights = dict(dtype=dtype, ...)
     calls = re.findall(r"(\w+)\.from_pretrained\(((?:[^()]|\([^()]*\))*)\)", source)
     assert calls or "from_pretrained" not in source
