@@ -25,9 +25,14 @@ or `python tests/rehearsal.py [--lessons 04 06] [--cache DIR] [--machine colab-t
      SDXL_TUTORIAL_REHEARSAL=1 (lessons skip only the assertions about what a trained model draws, and say so)
      SDXL_TUTORIAL_MACHINE=colab-t4 (the declared machine whose memory decisions the lessons take)
      SDXL_TUTORIAL_PLAN_LOG=<scratch>/<lesson>.plans.jsonl (helpers.memory appends one JSON line per decision)
+     SDXL_TUTORIAL_RECORD_CALLS=1 (helpers.memory appends one more line per SDXL pipeline call and VAE encode/decode:
+       its pictures, how many the VAE handles at once, its size)
      SDXL_TUTORIAL_STRICT_WARNINGS=1
    and checks every logged decision that runs against the declared machine's budget (host RAM less what its
-   system keeps; its GPU). On a CPU the lessons run small (PARAMETERS_CPU: 128x128, a few steps); on a CUDA
+   system keeps; its GPU), and every recorded call against the plan it ran under (the last plan its process logged
+   that runs): the call is planned again with its own pictures and size (helpers.memory.plan_for_call; a call at
+   128x128 stands for 1024x1024, the size the plans are made for) and fails the lesson if it needs more than that
+   plan covered. On a CPU the lessons run small (PARAMETERS_CPU: 128x128, a few steps); on a CUDA
    GPU at their real defaults (PARAMETERS_CUDA: 1024x1024, the lessons' step counts). Lesson 09 talks to a
    local text-to-image server this script starts (it draws a shape; the hosted API cannot be reached offline).
    Measured per lesson: wall time, the peak anonymous host memory (RssAnon) of the kernel process and its
@@ -226,14 +231,15 @@ def empty_model(config: dict):
         return model_class[config["architectures"][0]](CLIPTextConfig(**config))
 
 
-def random_weights(model, dtype, seed: int, checkpoint_prefix: str = "") -> dict:
+def random_weights(model, dtype, seed: int, checkpoint_prefix: str = "", device: str = "cpu") -> dict:
     """A state dict for `model` (on meta) in `dtype`: weights ~ N(0, 1/fan_in), biases 0, norms 1, embeddings N(0, 0.02).
 
-    Drawn in fp32 one tensor at a time and cast, so fp16 never overflows and memory stays at one copy.
+    Drawn in fp32 one tensor at a time and cast, so fp16 never overflows and memory stays at one copy. `device`:
+    where the numbers are drawn ("cuda": about 100 times faster than one CPU core; the state dict is on the CPU).
     """
     import torch
 
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator(device=device).manual_seed(seed)
     state = {}
     for module_name, module in model.named_modules():
         for name, parameter in module.named_parameters(recurse=False):
@@ -242,15 +248,15 @@ def random_weights(model, dtype, seed: int, checkpoint_prefix: str = "") -> dict
             if "Norm" in type(module).__name__:  # GroupNorm, LayerNorm: weight 1, bias 0 (never 0 weights)
                 value = torch.ones(shape) if name == "weight" else torch.zeros(shape)
             elif isinstance(module, torch.nn.Embedding):
-                value = torch.randn(shape, generator=generator).mul_(0.02)
+                value = torch.randn(shape, generator=generator, device=device).mul_(0.02)
             elif name == "bias":
                 value = torch.zeros(shape)
             elif parameter.dim() >= 2:
                 fan_in = parameter[0].numel()
-                value = torch.randn(shape, generator=generator).mul_(fan_in**-0.5)
+                value = torch.randn(shape, generator=generator, device=device).mul_(fan_in**-0.5)
             else:
                 raise ValueError(f"No rule for the 1-D parameter {key} of {type(module).__name__}")
-            state[key] = value.to(dtype)
+            state[key] = value.to(dtype).cpu()
     expected = {checkpoint_prefix + key for key in model.state_dict()}
     if expected != set(state):  # a persistent buffer, or a tied weight: not covered by the rules above
         raise ValueError(f"Random weights do not cover the state dict: {sorted(expected ^ set(state))[:5]}")
@@ -284,7 +290,8 @@ def build_component(component: Component, folder: Path, seed: int) -> dict:
     count = sum(p.numel() for p in model.parameters())
     if component.parameters is not None and count != component.parameters:
         raise RuntimeError(f"{component.path or 'model'}: {count:,} parameters, the real model has {component.parameters:,}")
-    state = random_weights(model, storage_dtype() if component.fp16 else torch.float32, seed, _checkpoint_prefix(model))
+    device = "cuda" if torch.cuda.is_available() else "cpu"  # drawing 2.6 B numbers takes a minute on one CPU core
+    state = random_weights(model, storage_dtype() if component.fp16 else torch.float32, seed, _checkpoint_prefix(model), device)
     del model
     made = time.perf_counter()
     target = folder / component.path if component.path else folder
@@ -447,6 +454,8 @@ def check_decisions(log: Path, host_budget: float, gpu_budget: float | None) -> 
             continue
         try:
             decision = json.loads(line)
+            if "call" in decision:  # a recorded call: check_calls's
+                continue
             missing = {"what", "plan", "host_gib", "gpu_gib", "runs"} - set(decision)
         except (ValueError, TypeError):
             problems.append(f"line {number} of {Path(log).name} is not a JSON object")
@@ -465,6 +474,104 @@ def check_decisions(log: Path, host_budget: float, gpu_budget: float | None) -> 
     return decisions, problems
 
 
+SDXL_NATIVE = 1024  # the size full mode's plans are made for
+
+
+def call_scale(parameters: dict) -> float:
+    """By how much a rehearsal run's sizes stand for the real ones: 8 when a lesson runs at 128x128 for 1024x1024."""
+    height = parameters.get("height")
+    return SDXL_NATIVE / height if height and height < SDXL_NATIVE else 1.0
+
+
+def describe_call(call: dict, scale: float = 1.0) -> str:
+    size = f"{round(call['width'] * scale)}x{round(call['height'] * scale)}"
+    parts = []
+    if call.get("pictures"):
+        parts.append(f"{call['pictures']} picture{'s' if call['pictures'] != 1 else ''} a call")
+    if call.get("decoded_at_once"):
+        parts.append(f"{call['decoded_at_once']} decoded at once")
+    if call.get("encoded_at_once"):
+        parts.append(f"{call['encoded_at_once']} encoded at once")
+    return f"{call['call']} ({', '.join(parts) or 'nothing'}) at {size}"
+
+
+def check_calls(log: Path, machine, scale: float = 1.0) -> tuple[list[dict], list[str]]:
+    """Every recorded call, planned again under the plan it ran under; the problems: a call that needs more than its
+    plan covered, or that ran before its process planned anything.
+
+    The plan a call ran under is the last plan its process (pid) logged that runs. `machine`: the declared
+    helpers.memory.Machine; `scale`: how much the run's sizes stand for (call_scale).
+    """
+    from helpers import memory
+
+    calls, problems, covering = [], [], {}
+    if not Path(log).is_file():
+        return calls, problems
+    for line in Path(log).read_text().splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue  # check_decisions reports it
+        if not isinstance(record, dict):
+            continue
+        pid = record.get("pid")
+        if "plan" in record:
+            if record.get("runs"):
+                covering[pid] = record
+            continue
+        if "call" not in record:
+            continue
+        plan = covering.get(pid)
+        described = describe_call(record, scale)
+        if plan is None or not plan.get("arguments"):
+            message = f"{described} ran before any memory plan of its process"
+            calls.append({**record, "covered_by": None, "ok": False})
+            if message not in problems:
+                problems.append(message)
+            continue
+        need = memory.plan_for_call(plan, record, machine, scale)
+        ok = need.gpu_gib <= plan["gpu_gib"] + 0.005 and need.host_gib <= plan["host_gib"] + 0.005
+        calls.append({**record, "covered_by": plan["what"], "plan_gpu_gib": plan["gpu_gib"], "need_gpu_gib": round(need.gpu_gib, 3),
+                      "need_host_gib": round(need.host_gib, 3), "ok": ok})
+        if not ok:
+            message = (f"{described} needs {need.gpu_gib:.2f} GiB GPU / {need.host_gib:.2f} GiB host; its plan "
+                       f"'{plan['what']}' ({plan['plan']}) covered {plan['gpu_gib']:.2f} / {plan['host_gib']:.2f}")
+            if message not in problems:
+                problems.append(message)
+    return calls, problems
+
+
+def summarize_calls(calls: list[dict], scale: float = 1.0) -> list[str]:
+    """One line per kind of call: how many, and the one that needed the most against what its plan covered."""
+    lines = []
+    for kind in dict.fromkeys(call["call"] for call in calls):
+        same = [call for call in calls if call["call"] == kind]
+        checked = [call for call in same if call.get("covered_by") is not None]
+        if not checked:
+            lines.append(f"{len(same)} x {kind}: no plan covered them")
+            continue
+        largest = max(checked, key=lambda call: (call["need_gpu_gib"], call["plan_gpu_gib"]))
+        over = sum(1 for call in same if not call["ok"])
+        lines.append(f"{len(same)} x {kind}; the largest, {describe_call(largest, scale)}, needs {largest['need_gpu_gib']:.2f} GiB GPU "
+                     f"of the {largest['plan_gpu_gib']:.2f} planned by '{largest['covered_by']}'" + (f"; **{over} over their plan**" if over else ""))
+    return lines
+
+
+def declared(machine: str):
+    """The helpers.memory.Machine that SDXL_TUTORIAL_MACHINE=`machine` declares."""
+    from helpers import memory
+
+    saved = os.environ.get(memory.MACHINE_VARIABLE)
+    os.environ[memory.MACHINE_VARIABLE] = machine
+    try:
+        return memory.declared_machine()
+    finally:
+        if saved is None:
+            os.environ.pop(memory.MACHINE_VARIABLE)
+        else:
+            os.environ[memory.MACHINE_VARIABLE] = saved
+
+
 def describe_decision(decision: dict) -> str:
     gpu = f"{decision['gpu_gib']:.2f}" if decision.get("gpu_gib") is not None else "-"
     verdict = "runs   " if decision["runs"] else "skipped"
@@ -474,20 +581,10 @@ def describe_decision(decision: dict) -> str:
 def machine_budgets(machine: str) -> tuple[float, float | None, str]:
     """(host budget, GPU budget, description) of a declared machine, from helpers.memory when it knows it."""
     try:
-        from helpers import memory
-
-        saved = os.environ.get(memory.MACHINE_VARIABLE)
-        os.environ[memory.MACHINE_VARIABLE] = machine
-        try:
-            declared = memory.declared_machine()
-        finally:
-            if saved is None:
-                os.environ.pop(memory.MACHINE_VARIABLE)
-            else:
-                os.environ[memory.MACHINE_VARIABLE] = saved
-        return (declared.host_budget, declared.gpu_gib,
-                f"{machine} ({declared.name}): {declared.host_gib:g} GiB host RAM, of which {declared.host_budget:g} usable; "
-                f"GPU {declared.gpu_gib:g} GiB" if declared.gpu_gib else f"{machine}: no GPU")
+        found = declared(machine)
+        return (found.host_budget, found.gpu_gib,
+                f"{machine} ({found.name}): {found.host_gib:g} GiB host RAM, of which {found.host_budget:g} usable; "
+                f"GPU {found.gpu_gib:g} GiB" if found.gpu_gib else f"{machine}: no GPU")
     except (ImportError, AttributeError, ValueError):
         if machine not in MACHINE_BUDGETS:
             raise SystemExit(f"Unknown machine {machine!r} (helpers.memory does not declare it either).")
@@ -618,6 +715,8 @@ def lesson_error(executed: Path, log_text: str) -> str:
 
 def run_lesson(notebook: Path, parameters: dict, environment: dict, scratch: Path, cuda: bool,
                budgets: tuple[float, float | None], timeout: float) -> dict:
+    """Run one lesson with papermill; its row: result, wall time, peaks, its decisions and its calls checked."""
+    scale = call_scale(parameters)
     lesson = notebook.name[:2]
     folder = scratch / notebook.stem
     folder.mkdir(parents=True, exist_ok=True)
@@ -656,7 +755,10 @@ def run_lesson(notebook: Path, parameters: dict, environment: dict, scratch: Pat
     row["peak_gpu_gib"] = sampler.peak_gpu_mib / 1024 if sampler.peak_gpu_mib is not None else None
     row["gpu_source"] = sampler.gpu_source
     row["decisions"], problems = check_decisions(plan_log, *budgets)
-    row["ok"] = returncode == 0 and not problems
+    machine = environment.get("SDXL_TUTORIAL_MACHINE")
+    row["calls"], call_problems = check_calls(plan_log, declared(machine), scale) if machine else ([], [])
+    row["call_lines"] = summarize_calls(row["calls"], scale)
+    row["ok"] = returncode == 0 and not problems and not call_problems
     row["interrupted"] = interrupted
     if interrupted:
         row["error"] = "interrupted (the rehearsal was stopped)"
@@ -666,6 +768,9 @@ def run_lesson(notebook: Path, parameters: dict, environment: dict, scratch: Pat
         row["error"] = lesson_error(executed, log_path.read_text(errors="replace"))
     elif problems:
         row["error"] = "memory plan over budget: " + "; ".join(problems)
+    elif call_problems:
+        row["error"] = "a call its plan did not cover: " + "; ".join(call_problems[:3]) + (
+            f" (and {len(call_problems) - 3} more)" if len(call_problems) > 3 else "")
     row["log"] = str(log_path)
     return row
 
@@ -702,19 +807,22 @@ def lesson_parameters(lesson: str, cuda: bool) -> dict:
 
 def markdown_report(rows: list[dict], header: list[str]) -> str:
     lines = [*header, "",
-             "| lesson | result | wall (s) | peak kernel RssAnon (GiB) | peak GPU (GiB) | memory decisions (run / skipped) | notes |",
-             "|---|---|---:|---:|---:|---|---|"]
+             "| lesson | result | wall (s) | peak kernel RssAnon (GiB) | peak GPU (GiB) | memory decisions (run / skipped) "
+             "| calls checked (over their plan) | notes |",
+             "|---|---|---:|---:|---:|---|---|---|"]
     for row in rows:
         runs = sum(1 for d in row["decisions"] if d["runs"])
         gpu = f"{row['peak_gpu_gib']:.2f}" if row["peak_gpu_gib"] is not None else "-"
         result = "passed" if row["ok"] else "**FAILED**"
+        calls = row.get("calls", [])
         notes = "; ".join(part for part in (row["note"], row.get("error", "")) if part).replace("|", "\\|")
         lines.append(f"| {row['lesson']} | {result} | {row['seconds']:.0f} | {row['peak_rss_anon_gib']:.2f} | {gpu} | "
-                     f"{runs} / {len(row['decisions']) - runs} | {notes} |")
-    lines += ["", "Memory decisions (from SDXL_TUTORIAL_PLAN_LOG):", ""]
+                     f"{runs} / {len(row['decisions']) - runs} | {len(calls)} ({sum(1 for c in calls if not c['ok'])}) | {notes} |")
+    lines += ["", "Memory decisions (from SDXL_TUTORIAL_PLAN_LOG), and the calls each lesson made, planned again:", ""]
     for row in rows:
         lines += [f"- {row['lesson']}: " + ("none logged" if not row["decisions"] else "")]
         lines += [f"  - {describe_decision(d)}" for d in row["decisions"]]
+        lines += [f"  - calls: {line}" for line in row.get("call_lines", [])]
     return "\n".join(lines) + "\n"
 
 
@@ -747,6 +855,7 @@ def main(argv=None) -> int:
         **os.environ,
         "SDXL_TUTORIAL_MODE": "full", "HF_HUB_CACHE": str(cache), "HF_HUB_OFFLINE": "1", "SDXL_TUTORIAL_STATIC": "1",
         "SDXL_TUTORIAL_REHEARSAL": "1", "SDXL_TUTORIAL_MACHINE": arguments.machine, "SDXL_TUTORIAL_STRICT_WARNINGS": "1",
+        "SDXL_TUTORIAL_RECORD_CALLS": "1",
         "TQDM_MININTERVAL": os.environ.get("TQDM_MININTERVAL", "5"),
     }
     scratch = Path(tempfile.mkdtemp(prefix="sdxl-rehearsal-"))
@@ -761,6 +870,8 @@ def main(argv=None) -> int:
         rows.append(row)
         for decision in row["decisions"]:
             print(f"  plan: {describe_decision(decision)}")
+        for line in row["call_lines"]:
+            print(f"  calls: {line}")
         gpu = f", GPU {row['peak_gpu_gib']:.2f} GiB" if row["peak_gpu_gib"] is not None else ""
         status = "passed" if row["ok"] else f"FAILED: {row['error']} (log: {row['log']})"
         print(f"  {row['seconds']:.0f} s, kernel RssAnon peak {row['peak_rss_anon_gib']:.2f} GiB{gpu}: {status}", flush=True)

@@ -142,3 +142,70 @@ def test_every_rehearsal_parameter_is_in_the_lessons_parameters_cell(lesson):
     assert set(rehearsal.PARAMETERS_CPU[lesson]) <= names
     if lesson in rehearsal.LOCAL_SERVER_LESSONS:
         assert "base_url" in names
+
+
+def _plan_and_calls(tmp_path, monkeypatch, calls):
+    """A plan log as a lesson writes it: one plan (2 pictures a call at 128x128, which stands for 1024x1024), then `calls`."""
+    from helpers import memory
+
+    log = tmp_path / "plans.jsonl"
+    monkeypatch.setenv("SDXL_TUTORIAL_MACHINE", "colab-t4")
+    monkeypatch.setenv("SDXL_TUTORIAL_PLAN_LOG", str(log))
+    memory.plan_memory(["sdxl-base"], 128, 128, mode="full", what="SDXL base", pictures_per_call=2)
+    for call in calls:
+        memory._append_to_log({"pictures": 0, "decoded_at_once": 0, "encoded_at_once": 0, "height": 128, "width": 128, **call})
+    monkeypatch.delenv("SDXL_TUTORIAL_MACHINE")
+    return log
+
+
+def test_calls_within_their_plan_pass(tmp_path, monkeypatch):
+    log = _plan_and_calls(tmp_path, monkeypatch, [
+        {"call": "StableDiffusionXLPipeline", "pictures": 2}, {"call": "AutoencoderKL.decode", "decoded_at_once": 1},
+        {"call": "AutoencoderKL.encode", "encoded_at_once": 1}, {"call": "StableDiffusionXLPipeline", "pictures": 1, "height": 64}])
+    calls, problems = rehearsal.check_calls(log, rehearsal.declared("colab-t4"), scale=8)
+    assert problems == [] and len(calls) == 4 and all(call["ok"] for call in calls)
+    assert rehearsal.check_decisions(log, 11.0, 15.0)[1] == [], "the calls' lines are not decisions"
+    assert rehearsal.summarize_calls(calls, 8)[0].startswith("2 x StableDiffusionXLPipeline; the largest, "
+                                                              "StableDiffusionXLPipeline (2 pictures a call) at 1024x1024")
+
+
+def test_a_call_beyond_its_plan_fails_whichever_call_it_is(tmp_path, monkeypatch):
+    log = _plan_and_calls(tmp_path, monkeypatch, [
+        {"call": "StableDiffusionXLPipeline", "pictures": 2}, {"call": "AutoencoderKL.decode", "decoded_at_once": 1},
+        {"call": "StableDiffusionXLPipeline", "pictures": 4}, {"call": "AutoencoderKL.decode", "decoded_at_once": 4}])
+    calls, problems = rehearsal.check_calls(log, rehearsal.declared("colab-t4"), scale=8)
+    assert [call["ok"] for call in calls] == [True, True, False, False]
+    assert len(problems) == 2 and "StableDiffusionXLPipeline (4 pictures a call) at 1024x1024 needs" in problems[0]
+    assert "AutoencoderKL.decode (4 decoded at once) at 1024x1024" in problems[1] and "'SDXL base'" in problems[1]
+
+
+def test_a_call_before_any_plan_of_its_process_fails(tmp_path):
+    log = tmp_path / "plans.jsonl"
+    log.write_text(json.dumps({"call": "StableDiffusionXLPipeline", "pictures": 1, "decoded_at_once": 0, "encoded_at_once": 0,
+                               "height": 1024, "width": 1024, "pid": 1}) + "\n")
+    calls, problems = rehearsal.check_calls(log, rehearsal.declared("colab-t4"))
+    assert problems == ["StableDiffusionXLPipeline (1 picture a call) at 1024x1024 ran before any memory plan of its process"]
+
+
+def test_the_rehearsal_fails_a_lesson_whose_call_exceeds_its_plan(tmp_path):
+    notebook = tmp_path / "99_too_many_pictures.ipynb"
+    cell = ("from helpers import memory\n"
+            "memory.plan_memory(['sdxl-base'], height, height, mode='full', what='one picture a call')\n"
+            "memory._append_to_log({'call': 'StableDiffusionXLPipeline', 'pictures': 4, 'decoded_at_once': 0,\n"
+            "                       'encoded_at_once': 0, 'height': height, 'width': height})\n")
+    notebook.write_text(json.dumps({"cells": [
+        {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "height = 1024", "outputs": [], "execution_count": None},
+        {"cell_type": "code", "metadata": {}, "source": cell, "outputs": [], "execution_count": None}],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4, "nbformat_minor": 5}))
+    environment = {**os.environ, "SDXL_TUTORIAL_MACHINE": "colab-t4", "PYTHONPATH": str(ROOT)}
+    row = rehearsal.run_lesson(notebook, {"height": 128}, environment, tmp_path / "scratch", cuda=False,
+                               budgets=(11.0, 15.0), timeout=120)
+    assert not row["ok"], row.get("error")
+    assert row["error"].startswith("a call its plan did not cover: StableDiffusionXLPipeline (4 pictures a call) at 1024x1024")
+    assert "**FAILED**" in rehearsal.markdown_report([row], ["# test"])
+
+
+def test_a_run_at_128_stands_for_1024_and_a_run_at_its_defaults_for_itself():
+    assert rehearsal.call_scale({"height": 128}) == 8 and rehearsal.call_scale({}) == 1
+
