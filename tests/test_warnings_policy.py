@@ -2,13 +2,15 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 import warnings
 
 import pytest
 
-from helpers.warnings_policy import make_deprecations_errors
+from helpers import warnings_policy
+from helpers.warnings_policy import LIBRARY_INTERNAL, LibraryInternal, make_deprecations_errors
 
 
 def test_a_future_warning_becomes_an_error():
@@ -31,6 +33,67 @@ def test_the_same_warning_from_our_own_code_is_not_ignored():
         with pytest.raises(DeprecationWarning):
             warnings.warn_explicit("__array__ implementation doesn't accept a copy keyword", DeprecationWarning,
                                    "lesson.py", 1, module="__main__")
+
+
+def test_every_library_internal_entry_says_why_and_never_covers_our_own_modules():
+    for internal in LIBRARY_INTERNAL:
+        assert len(internal.reason) > 40 and internal.library
+        if internal.module:  # an empty module regex is allowed only for a message that names a library's own API
+            for ours in ("__main__", "helpers.models", "tests.test_x", "lesson"):
+                assert not re.match(internal.module, ours), (internal.message, ours)
+
+
+def test_an_entry_is_ignored_only_at_the_library_versions_that_raise_it(monkeypatch):
+    entry = LibraryInternal(r"old spelling", DeprecationWarning, r"somelib\.", "somelib", "<3.10.1", "a reason " * 6)
+    monkeypatch.setattr(warnings_policy, "LIBRARY_INTERNAL", [entry])
+    for installed, ignored in (("3.10.0", True), ("3.10.1", False), ("3.11.2", False)):
+        monkeypatch.setattr(warnings_policy.metadata, "version", lambda name, v=installed: v)
+        with warnings.catch_warnings():
+            make_deprecations_errors()
+            raise_it = lambda: warnings.warn_explicit("old spelling", DeprecationWarning, "x.py", 1, module="somelib.x")
+            if ignored:
+                raise_it()
+            else:
+                with pytest.raises(DeprecationWarning):
+                    raise_it()
+
+
+def test_an_entry_for_a_library_that_is_not_installed_does_nothing():
+    assert not LibraryInternal("x", DeprecationWarning, "y", "no-such-distribution-here", "", "r").applies()
+
+
+# Each entry's warning as the library raises it (copied from the warnings seen on CI's and on Colab's versions), and
+# the module the warning is attributed to.
+SEEN = [
+    ("__array__ implementation doesn't accept a copy keyword, so passing copy=False failed.",
+     "diffusers.schedulers.scheduling_euler_discrete"),
+    ("`upcast_vae` is deprecated. Please use `pipe.vae.to(torch.float32)`.", "diffusers.utils.deprecation_utils"),
+    ("`torch.jit.script_method` is deprecated. Please switch to `torch.compile` or `torch.export`.", "torch.x"),
+    ("datetime.datetime.utcnow() is deprecated and scheduled for removal in a future version.", "jupyter_client.session"),
+    ("Parsing dates involving a day of month without a year specified is ambiguious", "jupyter_client.jsonutil"),
+    ("'oneOf' deprecated - use 'one_of'", "matplotlib._fontconfig_pattern"),
+    ("'endQuoteChar' argument is deprecated, use 'end_quote_char'", "matplotlib._mathtext"),
+    ("Deprecated in 0.9.0: BPE.__init__ will not create from files anymore, try `BPE.from_file` instead",
+     "transformers.models.clip.tokenization_clip"),
+]
+
+
+@pytest.mark.parametrize("text, module", SEEN, ids=[module for _, module in SEEN])
+def test_a_seen_library_warning_is_ignored_from_its_library_and_stays_an_error_from_our_code(monkeypatch, text, module):
+    entries = [internal for internal in LIBRARY_INTERNAL if re.match(internal.message, text)]
+    assert len(entries) == 1, "exactly one entry covers it"
+    monkeypatch.setattr(LibraryInternal, "applies", lambda self: True)  # as at the library versions that raise it
+    with warnings.catch_warnings():
+        make_deprecations_errors()
+        warnings.warn_explicit(text, entries[0].category, "library.py", 1, module=module)
+        if entries[0].module:
+            with pytest.raises(entries[0].category):
+                warnings.warn_explicit(text, entries[0].category, "lesson.py", 1, module="__main__")
+
+
+def test_every_entry_was_seen():
+    for internal in LIBRARY_INTERNAL:
+        assert any(re.match(internal.message, text) for text, _ in SEEN), internal.message
 
 
 def test_torch_dtype_in_a_notebook_kernel_fails_the_notebook(tmp_path, tiny_cache):
