@@ -8,13 +8,20 @@ BIN := $(VENV)/bin
 # Jupyter refuses to run as root (containers, some cloud machines) unless told it is intended.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
-.PHONY: lab test benchmark rehearse site browser-test setup clean
+.PHONY: lab test colab-test benchmark rehearse site browser-test setup clean
 
 lab: setup
 	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/
 
 test: setup
 	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder
+
+# The course on Colab's own package set: Python 3.13 with the versions of tests/colab/packages.txt in .venv-colab, the
+# course installed by the lessons' install cell, every lesson in tiny mode from a folder outside the repository, and
+# the version-sensitive unit tests. Needs a Python 3.13 (python3.13 on PATH, pyenv's, or COLAB_PYTHON=...); builds its
+# own environment, so it needs no `setup`. See tests/colab/run.py; e.g. COLAB_TEST_ARGS="--lessons 09".
+colab-test:
+	$(if $(COLAB_PYTHON),COLAB_PYTHON="$(COLAB_PYTHON)") $(PYTHON) tests/colab/run.py $(COLAB_TEST_ARGS)
 
 benchmark: setup
 	$(BIN)/python tests/benchmark.py
@@ -44,4 +51,4 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) .venv-colab
