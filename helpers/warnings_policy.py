@@ -50,10 +50,12 @@ LIBRARY_INTERNAL = [
                     "jupyter_client", "<8", "jupyter_client 7 (Colab: 7.4.9) stamps every kernel message with "
                     "datetime.utcnow(), deprecated since Python 3.12; as an error it stops the kernel's output thread "
                     "and the notebook hangs with the kernel idle. jupyter_client 8 uses timezone-aware times."),
-    LibraryInternal(r"'\w+' (argument is )?deprecated", DeprecationWarning, r"matplotlib\.", "matplotlib", "<3.10.7",
-                    "matplotlib before 3.10.7 (Colab: 3.10.0) builds its font-pattern and mathtext parsers with "
-                    "pyparsing's old camelCase names (oneOf, parseString, endQuoteChar...), which pyparsing 3.3 "
-                    "deprecates; 3.10.7 uses the new names (read in the wheels of 3.10.6 and 3.10.7)."),
+    LibraryInternal(r"'\w+' (argument is )?deprecated", DeprecationWarning, r"(matplotlib|pyparsing)\.", "matplotlib",
+                    "<3.10.7", "matplotlib before 3.10.7 (Colab: 3.10.0) builds its font-pattern and mathtext parsers "
+                    "with pyparsing's old camelCase names (oneOf, parseString(parseAll=...), endQuoteChar...), which "
+                    "pyparsing 3.3 deprecates; 3.10.7 uses the new names (read in the wheels of 3.10.6 and 3.10.7). "
+                    "A deprecated argument passed through pyparsing's own old-name wrapper is attributed to "
+                    "pyparsing.util, hence pyparsing in the module."),
     LibraryInternal(r"Parsing dates involving a day of month without a year", DeprecationWarning,
                     r"jupyter_client\.", "jupyter_client", "<8", "jupyter_client 7 (Colab: 7.4.9) warms up "
                     "datetime.strptime with a day-only format when it is imported, which Python 3.13 deprecates; "
