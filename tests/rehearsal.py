@@ -550,7 +550,8 @@ def summarize_calls(calls: list[dict], scale: float = 1.0) -> list[str]:
         if not checked:
             lines.append(f"{len(same)} x {kind}: no plan covered them")
             continue
-        largest = max(checked, key=lambda call: (call["need_gpu_gib"], call["plan_gpu_gib"]))
+        largest = max(checked, key=lambda call: (call["need_gpu_gib"], call.get("pictures", 0), call.get("decoded_at_once", 0),
+                                                 call.get("encoded_at_once", 0), call["width"] * call["height"]))
         over = sum(1 for call in same if not call["ok"])
         lines.append(f"{len(same)} x {kind}; the largest, {describe_call(largest, scale)}, needs {largest['need_gpu_gib']:.2f} GiB GPU "
                      f"of the {largest['plan_gpu_gib']:.2f} planned by '{largest['covered_by']}'" + (f"; **{over} over their plan**" if over else ""))

@@ -209,3 +209,45 @@ def test_the_rehearsal_fails_a_lesson_whose_call_exceeds_its_plan(tmp_path):
 def test_a_run_at_128_stands_for_1024_and_a_run_at_its_defaults_for_itself():
     assert rehearsal.call_scale({"height": 128}) == 8 and rehearsal.call_scale({}) == 1
 
+
+_gpu_spec = importlib.util.spec_from_file_location("rehearse_gpu", ROOT / "tests" / "rehearse_gpu.py")
+rehearse_gpu = importlib.util.module_from_spec(_gpu_spec)
+_gpu_spec.loader.exec_module(rehearse_gpu)
+
+
+def test_the_gpu_check_runs_the_tightest_lessons_at_1024_with_their_real_pictures_per_call():
+    assert list(rehearse_gpu.LESSONS) == ["10", "06", "08", "11"]
+    for lesson in rehearse_gpu.LESSONS:
+        parameters = rehearse_gpu.lesson_parameters(lesson, smoke=False)
+        assert (parameters["height"], parameters["width"]) == (1024, 1024)
+        assert set(parameters) <= _parameter_names(next((ROOT / "notebooks").glob(f"{lesson}_*.ipynb")))
+        assert "evaluation_seeds" not in parameters and "pictures_per_call" not in parameters, "the lesson's own counts"
+    assert rehearse_gpu.lesson_parameters("10", smoke=False)["train_steps"] <= 3
+    assert rehearse_gpu.lesson_parameters("11", smoke=False)["batch_size"] == 2
+    with pytest.raises(SystemExit, match="not in the GPU check"):
+        rehearse_gpu.lesson_parameters("04", smoke=False)
+
+
+def test_the_cpu_smoke_run_takes_the_same_lessons_at_the_cpu_rehearsals_small_size():
+    for lesson in rehearse_gpu.LESSONS:
+        assert rehearse_gpu.lesson_parameters(lesson, smoke=True) == rehearsal.PARAMETERS_CPU[lesson]
+        assert rehearse_gpu.lesson_parameters(lesson, smoke=True)["height"] == 128
+
+
+def test_each_lesson_gets_the_time_left_less_a_minute_for_each_lesson_after_it():
+    assert rehearse_gpu.lesson_timeout(started=0, now=90, lessons_left=4, budget_s=570) == 570 - 90 - 3 * 60
+    assert rehearse_gpu.lesson_timeout(started=0, now=560, lessons_left=1, budget_s=570) == 30
+
+
+def test_the_gpu_table_sets_measured_peaks_against_the_plans_with_the_date_and_card():
+    decisions = [{"what": "LoRA training", "plan": "train on the cuda", "runs": True, "host_gib": 2.0, "gpu_gib": 11.37},
+                 {"what": "LoRA training", "plan": "does not fit", "runs": False, "host_gib": 2.0, "gpu_gib": 40.5}]
+    row = {"lesson": "10_lora_fine_tuning", "parameters": {"height": 1024, "train_steps": 2}, "ok": True, "seconds": 95.4,
+           "peak_gpu_gib": 12.1, "peak_rss_anon_gib": 3.2, "decisions": decisions, "error": "",
+           "calls": [{"ok": True}, {"ok": True}], "call_lines": ["2 x StableDiffusionXLPipeline; ..."]}
+    table = rehearse_gpu.results_table([row], "NVIDIA H100 80GB HBM3, 79.2 GiB", "2026-12-07T00:00:00+00:00", 15.0, 11.0, False)
+    assert "- date: 2026-12-07T00:00:00+00:00" in table and "- card: NVIDIA H100 80GB HBM3" in table
+    line = next(line for line in table.splitlines() if line.startswith("| 10_lora"))
+    assert "| height=1024, train_steps=2 | passed | 95 | 11.37 | 12.10 | 2.00 | 3.20 | 2 (0) |" in line
+    assert "measured GPU above the plan by 0.73 GiB" in line and "measured host above the plan by 1.20 GiB" in line
+    assert "  - calls: 2 x StableDiffusionXLPipeline; ..." in table
