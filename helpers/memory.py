@@ -623,13 +623,14 @@ def _recording_pipeline_call(original):
 
 def _recording_vae_call(original, verb):
     @functools.wraps(original)
-    def call(self, x, *args, **kwargs):
+    def call(self, *args, **kwargs):
+        x = args[0] if args else kwargs.get("z" if verb == "decode" else "x")
         at_once = 1 if getattr(self, "use_slicing", False) and x.shape[0] > 1 else x.shape[0]
         factor = 2 ** (len(self.config.block_out_channels) - 1) if verb == "decode" else 1
         _append_to_log({"call": f"{type(self).__name__}.{verb}", "pictures": 0,
                         "decoded_at_once": at_once if verb == "decode" else 0, "encoded_at_once": at_once if verb == "encode" else 0,
                         "height": int(x.shape[-2]) * factor, "width": int(x.shape[-1]) * factor})
-        return original(self, x, *args, **kwargs)
+        return original(self, *args, **kwargs)
 
     call._records_calls = True
     return call
@@ -638,6 +639,8 @@ def _recording_vae_call(original, verb):
 def _pictures_and_size(images, output_type: str, vae_scale_factor: int) -> tuple[int, int, int]:
     """How many pictures a pipeline returned, and their height and width in pixels."""
     if isinstance(images, list):
+        if not images:
+            return 0, 0, 0
         first = images[0]
         return len(images), first.size[1], first.size[0]  # PIL: (width, height)
     shape = tuple(images.shape)

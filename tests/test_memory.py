@@ -280,7 +280,10 @@ def test_the_hooks_record_a_pipeline_call_and_each_vae_decode(tmp_path, monkeypa
     pipe(**call)
     pipe.vae.enable_slicing()
     pipe(**call, output_type="np")
+    with torch.no_grad():
+        pipe.vae.encode(x=torch.zeros(3, 3, 16, 16))  # by keyword, three pictures, sliced: one at a time
     records = [json.loads(line) for line in log.read_text().splitlines()]
-    assert [(r["call"], r["pictures"], r["decoded_at_once"], r["height"], r["width"]) for r in records] == [
-        ("AutoencoderKL.decode", 0, 2, 32, 24), ("StableDiffusionXLPipeline", 2, 0, 32, 24),
-        ("AutoencoderKL.decode", 0, 1, 32, 24), ("StableDiffusionXLPipeline", 2, 0, 32, 24)]
+    assert [(r["call"], r["pictures"], r["decoded_at_once"], r["encoded_at_once"], r["height"], r["width"]) for r in records] == [
+        ("AutoencoderKL.decode", 0, 2, 0, 32, 24), ("StableDiffusionXLPipeline", 2, 0, 0, 32, 24),
+        ("AutoencoderKL.decode", 0, 1, 0, 32, 24), ("StableDiffusionXLPipeline", 2, 0, 0, 32, 24),
+        ("AutoencoderKL.encode", 0, 0, 1, 16, 16)]
