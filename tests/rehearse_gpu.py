@@ -26,6 +26,7 @@ import datetime
 import importlib.util
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -160,6 +161,7 @@ def main(argv=None) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="sdxl-gpu-check-"))
     notebooks = {path.name[:2]: path for path in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")}
     rows = []
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stopped from outside: the lesson stops, the table is written
     for index, lesson in enumerate(lessons):
         parameters = lesson_parameters(lesson, arguments.cpu_smoke)
         timeout = lesson_timeout(started, time.perf_counter(), len(lessons) - index, budget_s)
