@@ -79,7 +79,7 @@ PARAMETERS_CPU = {
     "02": {"num_inference_steps": 2, "images_per_setting": 1, "comparison_images": 1, "trusted_steps": 2},
     "03": {"train_steps": 20, "pictures": 64, "batch_size": 8, "num_inference_steps": 10},
     "04": {**SDXL_SMALL},
-    "05": {**SDXL_SMALL, "images_per_setting": 1},
+    "05": {**SDXL_SMALL, "images_per_setting": 1, "batch_size": 2},  # 2 a call, as at 1024x1024 (its 2-megapixel rule)
     "06": {**SDXL_SMALL, "num_inference_steps": 5},  # enough steps for a base/refiner hand-off at 0.8
     "07": {**SDXL_SMALL},
     "08": {**SDXL_SMALL, "repeats": 1},
