@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # Jupyter refuses to run as root (containers, some cloud machines) unless told it is intended.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
-.PHONY: lab test colab-test benchmark rehearse site browser-test setup clean
+.PHONY: lab test colab-test benchmark rehearse rehearse-gpu site browser-test setup clean
 
 lab: setup
 	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/
@@ -40,6 +40,12 @@ browser-test: setup
 # `make rehearse REHEARSE_ARGS="--lessons 04 06"`; see tests/rehearsal.py.
 rehearse: setup
 	$(BIN)/python tests/rehearsal.py $(REHEARSE_ARGS)
+
+# The prepared GPU check (one CUDA GPU, under 10 minutes on an H100): lessons 10, 06, 08 and 11 at 1024x1024 with their
+# real pictures per call, the GPU capped to a free Colab T4's 15 GiB, measured peaks against the plans into
+# tests/rehearsal-gpu-results.md. REHEARSE_GPU_ARGS="--cpu-smoke --lessons 06" runs the same path on a CPU, small.
+rehearse-gpu: setup
+	$(BIN)/python tests/rehearse_gpu.py $(REHEARSE_GPU_ARGS)
 
 setup: $(VENV)/.installed
 
