@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -88,15 +87,12 @@ MARKER_ENVIRONMENT = {
 
 try:  # packaging parses requirements (their markers too); pip, which this script runs anyway, carries a copy
     from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name as canonical  # PEP 503 name
     from packaging.version import Version
 except ImportError:  # pragma: no cover - depends on the Python that runs it
     from pip._vendor.packaging.requirements import Requirement
+    from pip._vendor.packaging.utils import canonicalize_name as canonical
     from pip._vendor.packaging.version import Version
-
-
-def canonical(name: str) -> str:
-    """PEP 503 name: lower case, runs of '-', '_' and '.' as one '-'."""
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def top_level(pyproject_text: str) -> list[str]:

@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import PACKAGES, find_python, parse_packages  # noqa: E402
+from run import PACKAGES, canonical, find_python, parse_packages  # noqa: E402
 
 # What Colab ships that the lessons, the install cell and the selected tests import. Their dependencies come along.
 ROOTS = [
@@ -33,10 +33,6 @@ ROOTS = [
     "pytest", "pip", "setuptools",
 ]
 LEFT_TO_TORCH = re.compile(r"^(nvidia-.*|cuda-.*|triton)$")
-
-
-def canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def read_freeze(text: str) -> dict[str, str]:

@@ -135,13 +135,18 @@ def _run(command, **options):
     return done.stdout
 
 
+def canonical(name: str) -> str:
+    """PEP 503 name (packaging's canonicalize_name; this script runs on any Python, without packaging)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 def freeze(python: Path) -> dict[str, str]:
     out = _run([python, "-m", "pip", "list", "--format=freeze", "--disable-pip-version-check"])
     pins = {}
     for line in out.splitlines():
         name, _, version = line.partition("==")
         if version:
-            pins[re.sub(r"[-_.]+", "-", name).lower()] = version
+            pins[canonical(name)] = version
     return pins
 
 
