@@ -7,11 +7,91 @@ Each error says what was wrong and what to do; conversions that change a picture
 
 from __future__ import annotations
 
+import math
+import os
 import warnings
+from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
+
+
+# ---------------------------------------------------------------------------------------------
+# A lesson's parameters: each lesson's settings cell checks every one before any work starts, so a bad value
+# (from the form, a papermill -p, a typo) stops at once with what was wrong and what to do, instead of being
+# silently replaced by a default (`x or default` turns 0 into the default) or failing deep inside a library.
+
+class ParameterError(ValueError):
+    """A lesson parameter that cannot work: the message names it, says why, and what to use instead."""
+
+
+def _refuse(name: str, value, problem: str, hint: str) -> None:
+    raise ParameterError(f"{name}={value!r} {problem}." + (f" {hint}" if hint else ""))
+
+
+def whole_number(name: str, value, minimum: int = 1, maximum: int | None = None, multiple_of: int | None = None,
+                 hint: str = "") -> int:
+    """`value` if it is a whole number in [minimum, maximum] (and a multiple of `multiple_of`); else a ParameterError."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        _refuse(name, value, "is not a whole number", hint or f"Use e.g. {name}={max(minimum, 1)}.")
+    if value < minimum or (maximum is not None and value > maximum):
+        allowed = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+        _refuse(name, value, f"is out of range: it must be {allowed}", hint)
+    if multiple_of and value % multiple_of:
+        lower = value // multiple_of * multiple_of
+        nearest = " or ".join(str(v) for v in (lower, lower + multiple_of) if v >= max(minimum, 1))
+        _refuse(name, value, f"is not a multiple of {multiple_of}", hint or f"Try {name}={nearest}.")
+    return int(value)
+
+
+def number(name: str, value, low: float | None = None, high: float | None = None, low_open: bool = False,
+           high_open: bool = False, hint: str = "") -> float:
+    """`value` if it is a finite number in the interval low..high (`*_open`: that end excluded); else a ParameterError."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not math.isfinite(value):
+        _refuse(name, value, "is not a finite number", hint)
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high:
+        left = "" if low is None else ("(" if low_open else "[") + f"{low:g}"
+        right = "" if high is None else f"{high:g}" + (")" if high_open else "]")
+        interval = f"in {left or '(-inf'}, {right or 'inf)'}"
+        _refuse(name, value, f"is out of range: it must be {interval}", hint)
+    return value
+
+
+def one_of(name: str, value, choices, hint: str = ""):
+    """`value` if it is one of `choices`; else a ParameterError listing them."""
+    if value not in choices:
+        _refuse(name, value, "is not one of " + ", ".join(repr(c) for c in choices), hint)
+    return value
+
+
+def text(name: str, value, hint: str = "") -> str:
+    """`value` if it is a string with something in it; else a ParameterError."""
+    if not isinstance(value, str) or not value.strip():
+        _refuse(name, value, "is not a non-empty text", hint)
+    return value
+
+
+def list_of(name: str, value, check, minimum_length: int = 1, hint: str = "") -> list:
+    """`value` as a list if it is a list or tuple of at least `minimum_length` items, each passing `check(label, item)`."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+        _refuse(name, value, "is not a list", hint or f"Write it in square brackets, e.g. {name}=[...].")
+    if len(value) < minimum_length:
+        _refuse(name, value, f"has {len(value)} item(s); it needs at least {minimum_length}", hint)
+    return [check(f"{name}[{index}]", item) for index, item in enumerate(value)]
+
+
+def existing_path(name: str, value, folder: bool = False, hint: str = "") -> Path:
+    """`value` as a Path if that file (or, with `folder=True`, folder) exists; else a ParameterError."""
+    if not isinstance(value, (str, os.PathLike)) or not str(value).strip():
+        _refuse(name, value, f"is not a {'folder' if folder else 'file'} path", hint)
+    path = Path(value).expanduser()
+    if not (path.is_dir() if folder else path.is_file()):
+        where = f" (relative paths start from {Path.cwd()})" if not path.is_absolute() else ""
+        _refuse(name, value, f"is not an existing {'folder' if folder else 'file'}{where}", hint)
+    return path
 
 
 def check_size(height: int, width: int) -> None:
