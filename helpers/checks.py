@@ -120,7 +120,7 @@ def check_prompt(prompt, tokenizer=None) -> str:
         )
     if tokenizer is None:
         return ""
-    ids = tokenizer(prompt).input_ids
+    ids = tokenizer(prompt, verbose=False).input_ids  # we say what is cut, below; no "Token indices" log too
     limit = tokenizer.model_max_length
     if len(ids) <= limit:
         return ""
