@@ -24,12 +24,12 @@ colab-test:
 	$(if $(COLAB_PYTHON),COLAB_PYTHON="$(COLAB_PYTHON)") $(PYTHON) tests/colab/run.py $(COLAB_TEST_ARGS)
 
 benchmark: setup
-	$(BIN)/python tests/benchmark.py
+	$(BIN)/python tools/benchmark.py
 
 # The course site: every lesson executed in tiny mode and rendered with its outputs into _site/ (open
-# _site/index.html). See tests/build_site.py.
+# _site/index.html). See tools/build_site.py.
 site: setup
-	$(BIN)/python tests/build_site.py
+	$(BIN)/python tools/build_site.py
 
 # Every lesson run in JupyterLab in headless Chromium, and the built site opened there (Debian's
 # `chromium` package; builds the site first if it is missing). See tests/browser/conftest.py.
@@ -37,15 +37,15 @@ browser-test: setup
 	SDXL_BROWSER_TESTS=1 $(BIN)/python -m pytest tests/browser -n 2
 
 # Every lesson in full mode, offline, on random weights at real size (builds a ~12 GB cache once). E.g.
-# `make rehearse REHEARSE_ARGS="--lessons 04 06"`; see tests/rehearsal.py.
+# `make rehearse REHEARSE_ARGS="--lessons 04 06"`; see tools/rehearsal.py.
 rehearse: setup
-	$(BIN)/python tests/rehearsal.py $(REHEARSE_ARGS)
+	$(BIN)/python tools/rehearsal.py $(REHEARSE_ARGS)
 
 # The prepared GPU check (one CUDA GPU, under 10 minutes on an H100): lessons 10, 06, 08 and 11 at 1024x1024 with their
 # real pictures per call, the GPU capped to a free Colab T4's 15 GiB, measured peaks against the plans into
-# tests/rehearsal-gpu-results.md. REHEARSE_GPU_ARGS="--cpu-smoke --lessons 06" runs the same path on a CPU, small.
+# docs/rehearsal-gpu-results.md. REHEARSE_GPU_ARGS="--cpu-smoke --lessons 06" runs the same path on a CPU, small.
 rehearse-gpu: setup
-	$(BIN)/python tests/rehearse_gpu.py $(REHEARSE_GPU_ARGS)
+	$(BIN)/python tools/rehearse_gpu.py $(REHEARSE_GPU_ARGS)
 
 setup: $(VENV)/.installed
 

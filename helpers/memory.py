@@ -14,7 +14,7 @@ loads, never catch an out-of-memory error afterwards. Where the bytes go:
   it runs): all the weights end up resident there.
 
 `SDXL_TUTORIAL_MACHINE` declares the machine instead of measuring this one: a name from `MACHINES`
-(e.g. `colab-t4`) or `host=12.7,gpu=15` in GiB. The real-size rehearsal (tests/rehearsal.py) sets it, so a
+(e.g. `colab-t4`) or `host=12.7,gpu=15` in GiB. The real-size rehearsal (tools/rehearsal.py) sets it, so a
 CPU takes the decisions a free Colab T4 would; on a CUDA GPU it also caps this process's GPU memory to
 the declared size. Every plan is appended as a JSON line to the file named by `SDXL_TUTORIAL_PLAN_LOG`,
 when set, so the rehearsal can check each lesson's decisions against the budget. With
@@ -564,7 +564,7 @@ def plan_for_call(plan_record: dict, call: dict, machine: Machine, scale: float 
     """The plan a recorded `call` needs, made as `plan_record` (a line of the plan log) was, with the call's own
     pictures and size: the same function, models, dtype, placement and (for training) LoRA state. `scale` multiplies
     the call's height and width (a rehearsal at 128x128 stands for 1024x1024: 8). Compare its gpu_gib and host_gib
-    with the logged plan's. (tests/rehearsal.py)
+    with the logged plan's. (tools/rehearsal.py)
     """
     import torch
 

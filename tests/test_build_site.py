@@ -1,4 +1,4 @@
-"""The site builder's pure parts (tests/build_site.py): the README's lesson table, the pages, the links.
+"""The site builder's pure parts (tools/build_site.py): the README's lesson table, the pages, the links.
 
 Building the site executes every lesson (`make site`); tests/browser/test_site.py checks the result.
 """

@@ -1,9 +1,9 @@
-"""Offline checks of tests/device_wheels.py's pure parts: what the device has, the walk, the names of wheels."""
+"""Offline checks of tools/device_wheels.py's pure parts: what the device has, the walk, the names of wheels."""
 
 import importlib.util
 from pathlib import Path
 
-_spec = importlib.util.spec_from_file_location("device_wheels", Path(__file__).with_name("device_wheels.py"))
+_spec = importlib.util.spec_from_file_location("device_wheels", Path(__file__).resolve().parent.parent / "tools" / "device_wheels.py")
 device_wheels = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(device_wheels)
 

@@ -1,4 +1,4 @@
-"""tests/rehearsal.py, cheaply: the Hub cache layout (with tiny configs), the file lists, the weight rules,
+"""tools/rehearsal.py, cheaply: the Hub cache layout (with tiny configs), the file lists, the weight rules,
 the RssAnon parser and the check of the logged memory decisions. No real-size model is built here."""
 
 import ast
@@ -12,7 +12,7 @@ import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("rehearsal", ROOT / "tests" / "rehearsal.py")
+_spec = importlib.util.spec_from_file_location("rehearsal", ROOT / "tools" / "rehearsal.py")
 rehearsal = importlib.util.module_from_spec(_spec)
 sys.modules["rehearsal"] = rehearsal  # dataclasses look their module up there
 _spec.loader.exec_module(rehearsal)
@@ -210,7 +210,7 @@ def test_a_run_at_128_stands_for_1024_and_a_run_at_its_defaults_for_itself():
     assert rehearsal.call_scale({"height": 128}) == 8 and rehearsal.call_scale({}) == 1
 
 
-_gpu_spec = importlib.util.spec_from_file_location("rehearse_gpu", ROOT / "tests" / "rehearse_gpu.py")
+_gpu_spec = importlib.util.spec_from_file_location("rehearse_gpu", ROOT / "tools" / "rehearse_gpu.py")
 rehearse_gpu = importlib.util.module_from_spec(_gpu_spec)
 _gpu_spec.loader.exec_module(rehearse_gpu)
 

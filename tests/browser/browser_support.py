@@ -10,7 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "_screenshots"
-sys.path.insert(0, str(ROOT / "tests"))  # build_site: the lesson list, the README table, the site builder
+sys.path.insert(0, str(ROOT / "tools"))  # build_site: the lesson list, the README table, the site builder
 
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]

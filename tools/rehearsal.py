@@ -1,7 +1,7 @@
 """Rehearsal: every lesson in full mode, offline, against random-weight copies of the real models at real size.
 
 Not a test (pytest does not collect it). Run it with `make rehearse` (`REHEARSE_ARGS="--lessons 04 06"`)
-or `python tests/rehearsal.py [--lessons 04 06] [--cache DIR] [--machine colab-t4] [--out FILE]`.
+or `python tools/rehearsal.py [--lessons 04 06] [--cache DIR] [--machine colab-t4] [--out FILE]`.
 
 1. It builds, once, an offline Hugging Face cache (default `~/.cache/sdxl-by-hand/rehearsal-hub`; the
    `~/.cache/sdxl-by-hand` part moves with SDXL_TUTORIAL_CACHE) laid out as huggingface_hub lays it out
@@ -62,7 +62,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))  # `python tests/rehearsal.py` from anywhere: helpers is importable
+    sys.path.insert(0, str(ROOT))  # `python tools/rehearsal.py` from anywhere: helpers is importable
 
 BUILD_VERSION = 2  # bump when the way the cache is built changes: old caches are rebuilt
 GIB = 1024**3
@@ -832,7 +832,7 @@ def main(argv=None) -> int:
     parser.add_argument("--lessons", nargs="*", help="lesson numbers, e.g. 04 06 (default: every notebook)")
     parser.add_argument("--cache", type=Path, help="the rehearsal's Hugging Face cache (default: ~/.cache/sdxl-by-hand/rehearsal-hub-fp32 on a CPU, -fp16 on CUDA)")
     parser.add_argument("--machine", default="colab-t4", help="the declared machine (SDXL_TUTORIAL_MACHINE; default colab-t4)")
-    parser.add_argument("--out", type=Path, default=ROOT / "tests" / "rehearsal-results.md", help="where the table goes")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "rehearsal-results.md", help="where the table goes")
     parser.add_argument("--build-only", action="store_true", help="build the cache and stop")
     parser.add_argument("--keep", action="store_true", help="keep the executed notebooks even when every lesson passes")
     parser.add_argument("--lesson-timeout", type=float, default=3 * 3600, help="seconds before a lesson is stopped")

@@ -1,7 +1,7 @@
-"""Wheels for the prepared GPU check (tests/rehearse_gpu.py) on a lent device machine, which reaches no network.
+"""Wheels for the prepared GPU check (tools/rehearse_gpu.py) on a lent device machine, which reaches no network.
 
-    python3 tests/device_wheels.py            # here, with network: fills .whl/ and prints what it holds
-    python3 tests/device_wheels.py --check    # only resolves and prints the list; downloads nothing
+    python3 tools/device_wheels.py            # here, with network: fills .whl/ and prints what it holds
+    python3 tools/device_wheels.py --check    # only resolves and prints the list; downloads nothing
 
 The device image (Python 3.12, torch 2.11.0+cu130, transformers 5.17.0, ...; the lists are DEVICE_VERSIONS and
 DEVICE_PACKAGES below, read off /work/.library/device/KINDS.md) lacks diffusers, papermill and the Jupyter kernel
@@ -21,10 +21,10 @@ On the device (one `run`, carry [".whl"], timeout_s 600), from the repository ro
 
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
     export PYTHONPATH=/tmp/site:$PWD   # papermill's kernels inherit it; `helpers` is not installed there
-    timeout -s TERM 560 python3 tests/rehearse_gpu.py --out $OUT/rehearsal-gpu-results.md   # TERM: the table is written
+    timeout -s TERM 560 python3 tools/rehearse_gpu.py --out $OUT/rehearsal-gpu-results.md   # TERM: the table is written
 
 Checked on a CPU with Python 3.12, the device's versions from PyPI and these wheels installed the same way:
-`python tests/rehearse_gpu.py --cpu-smoke --lessons 06`. Besides pip, it needs only the standard library and
+`python tools/rehearse_gpu.py --cpu-smoke --lessons 06`. Besides pip, it needs only the standard library and
 `packaging` (pip's own copy serves); pip runs under a Python 3.12 when one is found (a dry run checks Requires-Python
 against pip's own Python).
 """

@@ -1,6 +1,6 @@
 """Build the course site: every lesson executed in tiny mode and rendered, with its outputs, into _site/.
 
-`make site` runs this (`python tests/build_site.py [--out DIR] [--lessons 00 04] [--jobs 2]`). It
+`make site` runs this (`python tools/build_site.py [--out DIR] [--lessons 00 04] [--jobs 2]`). It
 
 1. takes the lessons from notebooks/ (NN_name.ipynb) and their rows from the README's lesson table
    (what each teaches, its tiny and T4 times); a lesson missing from the table is an error that names it;

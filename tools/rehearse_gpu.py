@@ -2,10 +2,10 @@
 
 Not a test (pytest does not collect it); one command, made to finish in under 10 minutes on an H100:
 
-    python tests/rehearse_gpu.py                       # on a CUDA machine: writes tests/rehearsal-gpu-results.md
-    python tests/rehearse_gpu.py --cpu-smoke --lessons 06   # the same code path on a CPU at 128x128, few steps
+    python tools/rehearse_gpu.py                       # on a CUDA machine: writes docs/rehearsal-gpu-results.md
+    python tools/rehearse_gpu.py --cpu-smoke --lessons 06   # the same code path on a CPU at 128x128, few steps
 
-1. It builds (or reuses) tests/rehearsal.py's random-weight cache of the real repositories; on CUDA the numbers
+1. It builds (or reuses) tools/rehearsal.py's random-weight cache of the real repositories; on CUDA the numbers
    are fp16, as on the Hub, and are drawn on the GPU (the build takes about a minute, most of it writing 12 GB).
 2. It runs lessons 10 (LoRA training: a few steps), 06 (base + refiner), 08 (speed and memory) and 11 (the
    script, batch 2) in full mode, offline, through rehearsal.run_lesson: a free Colab T4 declared
@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-_spec = importlib.util.spec_from_file_location("rehearsal", ROOT / "tests" / "rehearsal.py")
+_spec = importlib.util.spec_from_file_location("rehearsal", ROOT / "tools" / "rehearsal.py")
 rehearsal = sys.modules.get("rehearsal") or importlib.util.module_from_spec(_spec)
 if "rehearsal" not in sys.modules:
     sys.modules["rehearsal"] = rehearsal  # its dataclasses look their module up there
@@ -135,7 +135,7 @@ def main(argv=None) -> int:
     parser.add_argument("--lessons", nargs="*", default=list(LESSONS), help=f"default: {' '.join(LESSONS)}")
     parser.add_argument("--cpu-smoke", action="store_true", help="no GPU: the same code path at 128x128 with few steps")
     parser.add_argument("--cache", type=Path, help="the rehearsal cache (default: rehearsal.py's, fp16 on CUDA, fp32 on a CPU)")
-    parser.add_argument("--out", type=Path, default=ROOT / "tests" / "rehearsal-gpu-results.md")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "rehearsal-gpu-results.md")
     parser.add_argument("--budget-s", type=float, help=f"seconds for everything, the cache build included (default: {BUDGET_S} "
                         f"on a GPU; {SMOKE_BUDGET_S} with --cpu-smoke, where a lesson takes minutes)")
     arguments = parser.parse_args(argv)

@@ -1,7 +1,7 @@
 """Benchmark: each notebook's tiny-mode run time and peak memory, one tiny SDXL image, and the generation script's throughput.
 
 Not a test (speed is measured here, never asserted in the suite). Run it with `make benchmark` or
-`python tests/benchmark.py [notebooks...] [--markdown FILE] [--no-generation]`. The throughput is that of
+`python tools/benchmark.py [notebooks...] [--markdown FILE] [--no-generation]`. The throughput is that of
 `helpers.generate` (lesson 11) under `accelerate launch` with 1 and with 2 processes, one thread each. Budget: the whole test suite under
 10 minutes on 2 CPU cores (aim for 5); 00_setup under 30 s.
 """
