@@ -296,7 +296,8 @@ def index_notebook(lessons: list[Lesson], introduction: str, revision: str):
         _markdown_cell("site-times", (
             "Tiny times are measured on 2 CPU cores; T4 times are estimated from about 1 s per SDXL step at "
             f"1024×1024, with the downloads on top. How to set up the course, the two modes, the exercises and "
-            f"the workshop plans: [the README]({repository_url()}#readme).")),
+            f"the workshop plans: [the README]({repository_url()}#readme) and [teaching with the course]"
+            f"({repository_url()}/blob/main/docs/instructors.md).")),
     ]
     notebook.metadata["title"] = "SDXL by Hand: the lessons"
     return notebook
