@@ -163,3 +163,27 @@ def test_pages_load_nothing_from_a_cdn(tmp_path):
         assert (tmp_path / "mathjax" / "MathJax.js").is_file()
         assert (tmp_path / "mathjax" / "jax" / "output" / "CommonHTML" / "jax.js").is_file()
     json.dumps(build_site.ENVIRONMENT)  # plain strings, for a subprocess
+
+
+def _executed(*texts):
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output("stream", name="stderr", text=text)])
+                      for text in texts]
+    return notebook
+
+
+def test_a_progress_bar_stuck_at_zero_is_a_problem_of_the_page():
+    stuck = "Loading pipeline components...:   0%|          | 0/7 [00:00<?, ?it/s]"
+    problems = build_site.page_problems(_executed("fine\n", stuck))
+    assert problems == [f"cell 1: a progress bar stuck at 0%: {stuck!r}"]
+
+
+def test_a_finished_progress_bar_and_ordinary_numbers_are_not():
+    done = "100%|██████████| 7/7 [00:01<00:00,  5.2it/s]"
+    assert build_site.page_problems(_executed(done, "10%| of the pixels", "0/3 pictures differ", "speed 20.0%|x")) == []
+
+
+def test_the_long_token_warning_is_a_problem_of_the_page():
+    text = "Token indices sequence length is longer than the specified maximum sequence length for this model (90 > 77)."
+    (problem,) = build_site.page_problems(_executed(text))
+    assert "Token indices sequence length" in problem

@@ -339,6 +339,38 @@ def execute(lesson: Lesson, notebooks: Path = NOTEBOOKS, timeout: int = 1800) ->
         return nbformat.read(Path(scratch) / lesson.notebook, as_version=4), seconds
 
 
+# What a static page must never show: a progress bar frozen at its start (a static page cannot animate it), and
+# transformers' long-token log line, which a learner can do nothing about (the lessons say what CLIP cuts).
+FORBIDDEN_OUTPUT = {
+    "a progress bar stuck at 0%": re.compile(r"(?<![\d.])0%\||(?<![\d/])0/\d+ \[[^\]]*\?"),
+    "transformers' 'Token indices sequence length' warning": re.compile(r"Token indices sequence length"),
+}
+
+
+def _output_texts(notebook):
+    """(cell number, text) of every text a lesson's outputs show: streams, tracebacks, plain text and HTML."""
+    for number, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream":
+                yield number, "".join(output.get("text", ""))
+            for kind in ("text/plain", "text/html"):
+                data = output.get("data", {}).get(kind)
+                if data:
+                    yield number, "".join(data)
+
+
+def page_problems(notebook) -> list[str]:
+    """What an executed lesson shows that a static page must not (FORBIDDEN_OUTPUT), one line per cell and kind."""
+    problems = []
+    for number, text in _output_texts(notebook):
+        for what, pattern in FORBIDDEN_OUTPUT.items():
+            found = pattern.search(text)
+            if found:
+                line = text[max(0, text.rfind("\n", 0, found.start()) + 1):].split("\n", 1)[0][:120]
+                problems.append(f"cell {number}: {what}: {line!r}")
+    return problems
+
+
 def make_deterministic(notebook) -> None:
     """Drop what changes from run to run without being the lesson's: run metadata, widget state, and where the
     kernel happened to cut its printed text into pieces (consecutive stream outputs become one, as a reader
@@ -417,6 +449,9 @@ def build(out: Path = SITE, wanted: list[str] | None = None, jobs: int = 2, read
     def one(lesson):
         executed, seconds = execute(lesson, notebooks)
         make_deterministic(executed)
+        problems = page_problems(executed)
+        if problems:
+            raise SiteError(f"{lesson.name} shows what a static page must not:\n  " + "\n  ".join(problems))
         page = lesson_page(executed, lessons, lessons.index(lesson), where)
         (out / lesson.page).write_text(render(html, page, lesson.name), encoding="utf-8")
         print(f"{lesson.name}: executed in {seconds:.0f} s", file=sys.stderr, flush=True)
