@@ -187,3 +187,16 @@ def test_the_long_token_warning_is_a_problem_of_the_page():
     text = "Token indices sequence length is longer than the specified maximum sequence length for this model (90 > 77)."
     (problem,) = build_site.page_problems(_executed(text))
     assert "Token indices sequence length" in problem
+
+
+def test_the_progress_bars_widgets_are_left_out_of_a_page_and_other_widgets_stay():
+    bar = nbformat.v4.new_output("display_data", data={
+        "application/vnd.jupyter.widget-view+json": {"model_id": "a", "version_major": 2, "version_minor": 0},
+        "text/plain": "Loading pipeline components...:   0%|          | 0/7 [00:00<?, ?it/s]"})
+    slider = nbformat.v4.new_output("display_data", data={
+        "application/vnd.jupyter.widget-view+json": {"model_id": "b", "version_major": 2, "version_minor": 0},
+        "text/plain": "IntSlider(value=3)"})
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("x", outputs=[bar, slider])]
+    build_site.make_deterministic(notebook)
+    assert notebook.cells[0].outputs == [slider]

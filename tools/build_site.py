@@ -371,10 +371,21 @@ def page_problems(notebook) -> list[str]:
     return problems
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+PROGRESS_BAR = re.compile(r"^[^\n]*\d+%\|[^\n]*\|\s*\d+/\d+ \[")
+
+
+def is_progress_widget(output) -> bool:
+    """A live tqdm bar (tqdm.auto in a kernel is an ipywidget): on a static page it is only its first frame, "0%"."""
+    data = output.get("data", {})
+    return WIDGET_VIEW in data and bool(PROGRESS_BAR.match("".join(data.get("text/plain", ""))))
+
+
 def make_deterministic(notebook) -> None:
-    """Drop what changes from run to run without being the lesson's: run metadata, widget state, and where the
-    kernel happened to cut its printed text into pieces (consecutive stream outputs become one, as a reader
-    sees them)."""
+    """Drop what changes from run to run without being the lesson's: run metadata, widget state, the progress
+    bars' widgets (TQDM_DISABLE turns off tqdm's text bars but not its notebook ones, which diffusers and
+    transformers use in a kernel), and where the kernel happened to cut its printed text into pieces
+    (consecutive stream outputs become one, as a reader sees them)."""
     for key in ("widgets", "papermill", "execution"):
         notebook.metadata.pop(key, None)
     for cell in notebook.cells:
@@ -384,6 +395,8 @@ def make_deterministic(notebook) -> None:
             continue
         merged = []
         for output in cell.outputs:
+            if is_progress_widget(output):
+                continue
             previous = merged[-1] if merged else None
             if (output.output_type == "stream" and previous is not None and previous.output_type == "stream"
                     and previous.name == output.name):
