@@ -1,0 +1,41 @@
+"""Lesson 06 refuses bad parameters in its settings cell, before any model is loaded, naming the parameter."""
+
+import pytest
+
+from lesson_parameters import NOTEBOOKS, assert_refused, parameter_names, settings_error
+
+LESSON = "06"
+
+BAD_VALUES = [
+    ("mode", "Unknown mode", {"mode": "gpu"}),
+    ("seed", "at least 0", {"seed": -1}),
+    ("prompt", "non-empty text", {"prompt": ""}),
+    ("negative_prompt", "not a text", {"negative_prompt": 3}),
+    ("height", "divisible by 8", {"height": 36}),
+    ("width", "positive whole number", {"width": 0}),
+    ("num_inference_steps", "out of range", {"num_inference_steps": 2}),
+    ("guidance_scale", "out of range", {"guidance_scale": -1.0}),
+    ("denoising_end", "out of range", {"denoising_end": 1.0}),
+    ("denoising_end", "leaves one expert no step", {"denoising_end": 0.02}),
+    ("aesthetic_score", "out of range", {"aesthetic_score": 11.0}),
+    ("negative_aesthetic_score", "not a finite number", {"negative_aesthetic_score": "low"}),
+    ("strength", "0 denoising steps", {"strength": 0.01}),
+]
+
+
+@pytest.fixture(autouse=True)
+def _in_the_notebooks_folder(tiny_cache, monkeypatch):
+    monkeypatch.chdir(NOTEBOOKS)
+
+
+def test_every_parameter_has_a_bad_value_here():
+    assert set(parameter_names(LESSON)) == {name for name, _, _ in BAD_VALUES}
+
+
+def test_the_default_parameters_pass_the_settings_cell():
+    assert settings_error(LESSON) is None
+
+
+@pytest.mark.parametrize("name, fragment, parameters", BAD_VALUES, ids=[f"{n}={p[n]!r}" for n, _, p in BAD_VALUES])
+def test_a_bad_value_is_refused_with_a_message_naming_it(name, fragment, parameters):
+    assert_refused(LESSON, name, fragment, **parameters)
