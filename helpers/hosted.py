@@ -7,7 +7,11 @@ tries, and the message for each failure (its `text_to_image`). What it leaves he
 - `explain_unanswered`: the failures that come before any server answers (offline mode, the client's own
   provider lookup, a missing token, an unreachable host) as `HostedInferenceError`s that say what to do;
   `loopback_allowed` lets a request to this very machine through when HF_HUB_OFFLINE is set;
-  `status_and_body`, `estimated_time` and `describe_target` read an error and name the target;
+  `status_and_body`, `retry_after`, `estimated_time` and `describe_target` read an error and name the target;
+- `check_model_id`, `check_provider`, `check_base_url`: the lesson's settings cell refuses a malformed `model`,
+  `provider` or `base_url` before any work, in both modes (no network needed);
+- `provider_requests` and `describe_request`: the request body this huggingface_hub builds for each provider from
+  the same parameters, and which of them it renames or drops;
 - `HTTP_TIMEOUTS`: the timeout exceptions of the HTTP libraries installed, which huggingface_hub 1.x lets through;
 - `safe_filename`: a file name from a prompt that survives "/", accents and empty prompts;
 - `LocalTextToImageServer`: an HTTP server on 127.0.0.1 that speaks the same text-to-image protocol
@@ -19,6 +23,8 @@ tries, and the message for each failure (its `text_to_image`). What it leaves he
 
 from __future__ import annotations
 
+import datetime
+import email.utils
 import importlib
 import io
 import json
@@ -41,6 +47,12 @@ TEXT_TO_IMAGE = "text-to-image"
 FULL_MODE_MODEL = "black-forest-labs/FLUX.1-schnell"
 # Step counts that suit a hosted model (a distilled model needs few; some providers refuse more).
 SUGGESTED_STEPS = {"black-forest-labs/FLUX.1-schnell": 4}
+# Hosted models that have no guidance input: FLUX.1-schnell is timestep-distilled without one (its transformer's
+# config: guidance_embeds false; diffusers' Flux docs: "guidance_scale needs to be 0" for it), so a guidance_scale
+# sent to it changes nothing. Lesson 09 sends none by default.
+NO_GUIDANCE = {"black-forest-labs/FLUX.1-schnell"}
+# The guidance scale SDXL's pipeline uses when none is sent (tiny mode's server runs it)
+SDXL_GUIDANCE = 5.0
 
 
 class HostedInferenceError(RuntimeError):
@@ -58,6 +70,28 @@ def status_and_body(error) -> tuple[int | None, str]:
     except Exception:  # a streamed body that was not read
         body = ""
     return response.status_code, body[:300]
+
+
+def retry_after(error) -> float | None:
+    """Seconds the server asked us to wait in its `Retry-After` header (a 429's or a 503's), if it sent one.
+
+    The header holds either a number of seconds ("120") or an HTTP date ("Wed, 21 Oct 2026 07:28:00 GMT"),
+    from which the seconds left are counted (0 if it is past). None without a header, or with one that is neither.
+    """
+    response = getattr(error, "response", None)
+    value = getattr(response, "headers", {}).get("Retry-After") if response is not None else None
+    if value is None:
+        return None
+    value = str(value).strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    return max(0.0, (when - datetime.datetime.now(datetime.timezone.utc)).total_seconds())
 
 
 def estimated_time(body: str) -> float | None:
@@ -275,14 +309,118 @@ def hosted_model(mode: str | None = None, model: str | None = None, base_url: st
     """
     from .models import current_mode
 
-    if base_url or current_mode(mode) != "full":
+    if base_url is not None or current_mode(mode) != "full":
         return None
-    return model or FULL_MODE_MODEL
+    return FULL_MODE_MODEL if model is None else model
 
 
 def suggested_steps(model: str | None) -> int | None:
     """The step count that suits a hosted model (FLUX.1-schnell: 4), or None: the mode's default."""
     return SUGGESTED_STEPS.get(model)
+
+
+def default_guidance(model: str | None) -> float | None:
+    """The guidance scale to send when the lesson's `guidance_scale` is None: SDXL's own 5.0 for a URL (tiny mode's
+    server runs SDXL), None (send nothing: the model's own default) for a Hub model, which for one without a
+    guidance input (FLUX.1-schnell) is the only honest choice."""
+    return SDXL_GUIDANCE if model is None else None
+
+
+def text_to_image_providers() -> list[str]:
+    """The Inference Providers this huggingface_hub can call for text-to-image, sorted."""
+    from huggingface_hub.inference._providers import PROVIDERS
+
+    return sorted(name for name, tasks in PROVIDERS.items() if TEXT_TO_IMAGE in tasks)
+
+
+def check_provider(provider) -> str:
+    """`provider` if it is "auto" or a provider this huggingface_hub can call for text-to-image; else a
+    ParameterError listing them. No network: whether it serves the model is section 2's lookup. (09_hosted_inference)"""
+    from .checks import one_of
+
+    return one_of("provider", provider, ["auto", *text_to_image_providers()],
+                  hint="Use 'auto' (the first live provider the Hub lists for the model) or one of these names.")
+
+
+def check_model_id(model) -> str | None:
+    """`model` if it is None (full mode's default) or a well-formed Hub model id ('owner/name'); else a ParameterError.
+    No network: whether the Hub has it is section 2's lookup. (09_hosted_inference)"""
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    from .checks import ParameterError
+
+    if model is None:
+        return None
+    try:
+        if not isinstance(model, str) or not model.strip():
+            raise HFValidationError("not a text")
+        validate_repo_id(model)
+    except HFValidationError:
+        raise ParameterError(f"model={model!r} is not a Hub model id. Write it as 'owner/name', e.g. "
+                             f"model={FULL_MODE_MODEL!r}, or None for that one.") from None
+    return model
+
+
+def check_base_url(base_url) -> str | None:
+    """`base_url` if it is None or an http(s) URL with a host; else a ParameterError. (09_hosted_inference)"""
+    from .checks import ParameterError
+
+    if base_url is None:
+        return None
+    parsed = urlparse(base_url) if isinstance(base_url, str) else None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ParameterError(f"base_url={base_url!r} is not an http(s) URL. Give the address of an endpoint, e.g. "
+                             "base_url='https://<name>.endpoints.huggingface.cloud' or 'http://127.0.0.1:8000', or "
+                             "None to use the mode's target.")
+    return base_url
+
+
+# What a provider's request calls our parameters when it renames them
+RENAMED = {"steps": ("num_inference_steps",), "size": ("width", "height"), "image_size": ("width", "height")}
+
+
+def provider_requests(prompt: str, parameters: dict, providers=None, *, model: str = "org/model") -> dict:
+    """The JSON body this huggingface_hub's InferenceClient builds for each provider's text-to-image request, from
+    `prompt` and `parameters` (None values are not sent): {provider: body, or None if this version cannot say}.
+
+    Built offline by each provider's own helper in huggingface_hub (the code `text_to_image` runs before sending),
+    for a stand-in model id. What the provider's server then does with each field is up to it (and the model).
+    """
+    from huggingface_hub.hf_api import InferenceProviderMapping
+    from huggingface_hub.inference._providers import PROVIDERS
+
+    bodies = {}
+    for provider in providers or text_to_image_providers():
+        helper = PROVIDERS.get(provider, {}).get(TEXT_TO_IMAGE)
+        mapping = InferenceProviderMapping(provider=provider, hf_model_id=model, providerId=model,
+                                           task=TEXT_TO_IMAGE, status="live")
+        try:  # a private method: another huggingface_hub may build the body another way
+            bodies[provider] = helper._prepare_payload_as_dict(prompt, dict(parameters), mapping)
+        except Exception:  # noqa: BLE001
+            bodies[provider] = None
+    return bodies
+
+
+def describe_request(parameters: dict, body: dict | None) -> tuple[list[str], list[str]]:
+    """(what is sent, what is dropped) of `parameters`' non-None names in a provider's request `body`: a name is sent
+    as itself, or renamed (num_inference_steps as steps, width and height as size or image_size)."""
+    if body is None:
+        return [], []
+    fields = dict(body)
+    for nested in ("parameters", "input"):  # hf-inference's {"inputs", "parameters"}; replicate's {"input": {...}}
+        if isinstance(fields.get(nested), dict):
+            fields.update(fields.pop(nested))
+    sent, dropped = [], []
+    for name in (name for name, value in parameters.items() if value is not None):
+        renamed = [key for key, ours in RENAMED.items() if name in ours and key in fields]
+        if name in fields:
+            sent.append(name)
+        elif renamed:
+            sent.append(f"{name} as {renamed[0]}")
+        else:
+            dropped.append(name)
+    return sent, dropped
 
 
 def safe_filename(prompt: str, *, seed: int | None = None, suffix: str = ".png", max_length: int = 48) -> str:
@@ -313,6 +451,8 @@ SCRIPTED_ERRORS = {
     503: {"error": "Model is currently loading", "estimated_time": 0.05},
     504: {"error": "Gateway timeout"},
 }
+# ... and the headers: a rate limit says when to come back (RFC 9110's Retry-After, in whole seconds)
+SCRIPTED_HEADERS = {429: {"Retry-After": "1"}}
 
 
 class _Server(ThreadingHTTPServer):
@@ -331,8 +471,9 @@ class LocalTextToImageServer:
 
     `token`: if set, requests must carry `Authorization: Bearer <token>`, else 401.
     `script`: what to answer to the next requests, in order, before answering normally: a status in
-    SCRIPTED_ERRORS (401, 402, 404, 410, 429, 500, 502, 503, 504), with the JSON body the hosted API sends for it,
-    or "not-an-image" (200 with an HTML body).
+    SCRIPTED_ERRORS (401, 402, 404, 410, 429, 500, 502, 503, 504), with the JSON body the hosted API sends for it
+    (and a 429's `Retry-After: 1` header, SCRIPTED_HEADERS); a `(status, headers)` pair, for other headers (e.g.
+    `(429, {"Retry-After": "120"})`, or `(429, {})` for none); or "not-an-image" (200 with an HTML body).
     `requests` records each request's parameters (never its headers). Use it as a context manager.
     """
 
@@ -373,10 +514,12 @@ class LocalTextToImageServer:
             def log_message(self, *args):  # keep the lesson's output clean
                 pass
 
-            def _reply(self, status: int, body: bytes, content_type: str) -> None:
+            def _reply(self, status: int, body: bytes, content_type: str, headers: dict | None = None) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body)
 
@@ -395,8 +538,11 @@ class LocalTextToImageServer:
                 authorised = server.token is None or self.headers.get("Authorization") == f"Bearer {server.token}"
                 if not authorised:
                     scripted = 401
+                scripted, headers = scripted if isinstance(scripted, tuple) else (scripted, None)
                 if scripted in SCRIPTED_ERRORS:
-                    return self._reply(scripted, json.dumps(SCRIPTED_ERRORS[scripted]).encode(), "application/json")
+                    headers = SCRIPTED_HEADERS.get(scripted, {}) if headers is None else headers
+                    return self._reply(scripted, json.dumps(SCRIPTED_ERRORS[scripted]).encode(), "application/json",
+                                       headers)
                 if scripted == "not-an-image":
                     return self._reply(200, b"<html><body>Welcome!</body></html>", "text/html")
                 try:
@@ -437,18 +583,34 @@ def inference_target(mode: str | None = None, base_url: str | None = None, model
     (None: FULL_MODE_MODEL), called through Inference Providers. Tiny mode: a LocalTextToImageServer on this
     machine running the tiny SDXL, started here (call `.stop()` on it when done).
     """
-    if base_url:
+    if base_url is not None:
         return base_url, None
     hub_id = hosted_model(mode, model)
     if hub_id:
         return hub_id, None
     import torch
-    from diffusers import StableDiffusionXLPipeline
+    from diffusers.utils import logging as diffusers_logging
+    from transformers.utils import logging as transformers_logging
 
     from .models import model_path
 
-    pipe = StableDiffusionXLPipeline.from_pretrained(model_path("sdxl-base", "tiny"), dtype=torch.float32,
-                                                     variant="fp16", use_safetensors=True)
+    # Loading the server's model is plumbing here, not the lesson: no "Loading ..." progress bars, and not
+    # transformers' notice that torchvision is missing (the tiny SDXL has no image processor to use it)
+    bars = [(library, library.is_progress_bar_enabled()) for library in (diffusers_logging, transformers_logging)]
+    verbosity = transformers_logging.get_verbosity()
+    for library, _ in bars:
+        library.disable_progress_bar()
+    transformers_logging.set_verbosity_error()
+    try:
+        from diffusers import StableDiffusionXLPipeline  # the import is where transformers says it
+
+        pipe = StableDiffusionXLPipeline.from_pretrained(model_path("sdxl-base", "tiny"), dtype=torch.float32,
+                                                         variant="fp16", use_safetensors=True)
+    finally:
+        transformers_logging.set_verbosity(verbosity)
+        for library, enabled in bars:
+            if enabled:
+                library.enable_progress_bar()
     pipe.set_progress_bar_config(disable=True)
     server = LocalTextToImageServer(pipeline_generator(pipe)).start()
     return server.url, server

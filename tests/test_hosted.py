@@ -3,6 +3,8 @@
 against a real InferenceClient. The Hub's answers about providers are stand-ins (monkeypatched `model_info`):
 no test uses the network."""
 
+import datetime
+import email.utils
 import importlib
 import json
 import sys
@@ -14,9 +16,11 @@ from huggingface_hub import InferenceClient
 from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError
 from PIL import Image
 
-from helpers.hosted import (FULL_MODE_MODEL, HTTP_TIMEOUTS, HostedInferenceError, LocalTextToImageServer,
-                            choose_provider, hosted_model, inference_target, pipeline_generator, safe_filename,
-                            suggested_steps)
+from helpers.checks import ParameterError
+from helpers.hosted import (FULL_MODE_MODEL, HTTP_TIMEOUTS, NO_GUIDANCE, SDXL_GUIDANCE, HostedInferenceError,
+                            LocalTextToImageServer, check_base_url, check_model_id, check_provider, choose_provider,
+                            default_guidance, describe_request, hosted_model, inference_target, pipeline_generator,
+                            provider_requests, retry_after, safe_filename, suggested_steps, text_to_image_providers)
 
 LESSON = Path(__file__).parents[1] / "notebooks" / "09_hosted_inference.ipynb"
 
@@ -137,7 +141,7 @@ def test_the_waits_double_up_to_the_cap_and_a_servers_estimate_wins():
     wait_before_retry = LESSON_CODE["wait_before_retry"]
     assert [wait_before_retry(attempt) for attempt in range(7)] == [2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0]
     assert wait_before_retry(3, backoff=0.5, max_wait=10.0) == 4.0
-    assert wait_before_retry(0, estimate=20.0) == 20.0 and wait_before_retry(0, estimate=600.0) == 60.0
+    assert wait_before_retry(0, told=20.0) == 20.0 and wait_before_retry(0, told=600.0) == 60.0
 
 
 @pytest.mark.parametrize("status", [429, 502, 503, 504])
@@ -162,11 +166,61 @@ def test_a_body_that_is_not_an_image_is_named(server, client):
         text_to_image(client, "a red circle")
 
 
-def test_a_rate_limit_is_retried_after_backoff_seconds(server, client):
-    server.script = [429]
+def test_a_rate_limit_waits_as_long_as_its_retry_after_header_says(server, client):
+    server.script = [429]  # the demo server's 429 carries "Retry-After: 1"
     recorder = Recorder()
     assert text_to_image(client, "a red circle", sleep=recorder.sleep, log=recorder.log).size == (8, 8)
-    assert recorder.waits == [2.0] and "429, too many requests" in recorder.lines[0]
+    assert recorder.waits == [1.0]
+    assert "429, too many requests; waiting 1.00 s (the server asked for 1 s)" in recorder.lines[0]
+
+
+def test_a_retry_after_longer_than_the_cap_is_capped(server, client):
+    server.script = [(429, {"Retry-After": "300"})]
+    recorder = Recorder()
+    text_to_image(client, "a red circle", max_wait=60.0, sleep=recorder.sleep, log=recorder.log)
+    assert recorder.waits == [60.0] and "waiting 60.00 s (the server asked for 300 s)" in recorder.lines[0]
+
+
+def test_a_retry_after_given_as_a_date_counts_the_seconds_left(server, client):
+    when = email.utils.format_datetime(datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=30),
+                                       usegmt=True)
+    server.script = [(429, {"Retry-After": when})]
+    recorder = Recorder()
+    text_to_image(client, "a red circle", sleep=recorder.sleep, log=recorder.log)
+    assert 25.0 <= recorder.waits[0] <= 30.0
+
+
+def test_a_rate_limit_without_retry_after_backs_off(server, client):
+    server.script = [(429, {})]
+    recorder = Recorder()
+    text_to_image(client, "a red circle", sleep=recorder.sleep, log=recorder.log)
+    assert recorder.waits == [2.0] and "asked" not in recorder.lines[0]
+
+
+def test_a_retry_after_on_a_503_wins_over_its_estimate(server, client):
+    server.script = [(503, {"Retry-After": "3"})]
+    recorder = Recorder()
+    text_to_image(client, "a red circle", sleep=recorder.sleep, log=recorder.log)
+    assert recorder.waits == [3.0]
+
+
+class Answer:
+    """An error's HTTP response, as retry_after reads it."""
+
+    def __init__(self, headers):
+        self.response = type("Response", (), {"headers": headers})()
+
+
+@pytest.mark.parametrize("header, expected", [
+    ({"Retry-After": "120"}, 120.0), ({"Retry-After": " 0 "}, 0.0), ({}, None), ({"Retry-After": "soon"}, None),
+    ({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, 0.0),  # a date in the past: no wait
+])
+def test_retry_after_reads_seconds_or_a_date(header, expected):
+    assert retry_after(Answer(header)) == expected
+
+
+def test_retry_after_without_a_response_is_none():
+    assert retry_after(ValueError("no response")) is None
 
 
 @pytest.mark.parametrize("status, expected", [
@@ -443,3 +497,64 @@ def test_full_mode_calls_a_hub_model_and_tiny_mode_or_a_url_do_not():
     assert inference_target("tiny", "http://127.0.0.1:1", "org/model") == ("http://127.0.0.1:1", None)
     assert suggested_steps(FULL_MODE_MODEL) == 4
     assert suggested_steps("org/model") is None and suggested_steps(None) is None
+
+
+# --- what the client sends each provider, and the checks of the lesson's parameters ---
+
+
+PARAMETERS = dict(negative_prompt=None, height=1024, width=768, num_inference_steps=4, guidance_scale=None, seed=7)
+
+
+def test_every_provider_gets_the_prompt_and_no_none_value():
+    bodies = provider_requests("a red fox", PARAMETERS)
+    assert set(bodies) == set(text_to_image_providers()) and "hf-inference" in bodies
+    for provider, body in bodies.items():
+        assert "a red fox" in json.dumps(body), provider
+        assert "guidance_scale" not in json.dumps(body) and "negative_prompt" not in json.dumps(body), provider
+
+
+def test_a_url_gets_the_parameters_as_they_are_and_renames_are_named():
+    bodies = provider_requests("a red fox", PARAMETERS, ["hf-inference", "together", "fal-ai"])
+    assert bodies["hf-inference"] == {"inputs": "a red fox",
+                                      "parameters": {"height": 1024, "width": 768, "num_inference_steps": 4, "seed": 7}}
+    sent, dropped = describe_request(PARAMETERS, bodies["together"])
+    assert "num_inference_steps as steps" in sent and dropped == []
+    sent, dropped = describe_request(PARAMETERS, bodies["fal-ai"])
+    assert {"height as image_size", "width as image_size"} <= set(sent)
+
+
+def test_a_dropped_parameter_is_named():
+    body = {"prompt": "a red fox", "size": "768x1024", "seed": 7}  # what nscale's translation builds (no steps)
+    assert describe_request(PARAMETERS, body) == (["height as size", "width as size", "seed"], ["num_inference_steps"])
+    assert describe_request(PARAMETERS, None) == ([], [])
+
+
+def test_guidance_is_sent_only_to_a_url_by_default():
+    assert default_guidance(None) == SDXL_GUIDANCE == 5.0
+    assert default_guidance(FULL_MODE_MODEL) is None and FULL_MODE_MODEL in NO_GUIDANCE
+
+
+@pytest.mark.parametrize("model", ["", "  ", "owner/name/extra", "bad id!", 42, "a" * 200 + "/b"])
+def test_a_malformed_model_id_is_refused_without_the_network(model):
+    with pytest.raises(ParameterError, match=r"model=.* is not a Hub model id.*owner/name"):
+        check_model_id(model)
+
+
+def test_a_well_formed_model_id_or_none_passes():
+    assert check_model_id(None) is None and check_model_id(FULL_MODE_MODEL) == FULL_MODE_MODEL
+
+
+@pytest.mark.parametrize("provider", ["", "nscal", None, "HF-INFERENCE"])
+def test_an_unknown_provider_is_refused_with_the_list(provider):
+    with pytest.raises(ParameterError, match=r"provider=.* is not one of 'auto', .*'nscale'"):
+        check_provider(provider)
+
+
+@pytest.mark.parametrize("base_url", ["", "127.0.0.1:8000", "ftp://example.com", "http://", 8000])
+def test_a_base_url_that_is_not_an_http_url_is_refused(base_url):
+    with pytest.raises(ParameterError, match=r"base_url=.* is not an http\(s\) URL"):
+        check_base_url(base_url)
+
+
+def test_an_http_url_or_none_passes():
+    assert check_base_url(None) is None and check_base_url("http://127.0.0.1:8000") == "http://127.0.0.1:8000"

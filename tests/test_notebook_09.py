@@ -2,7 +2,7 @@
 
 The server runs the tiny SDXL behind the same protocol the hosted API speaks and requires a token, which
 the lesson must read from HF_TOKEN (never from its code) and send. With `base_url` the `model` and `provider`
-parameters are not used: no provider lookup. In full mode without `base_url` the lesson asks the Hub which
+parameters are checked for their form only, not used: no provider lookup. In full mode without `base_url` the lesson asks the Hub which
 provider serves `model`; offline (as every test is) that stops with a HostedInferenceError that says so.
 """
 
@@ -30,8 +30,9 @@ def test_lesson_09_talks_to_a_server_given_as_base_url(tmp_path, monkeypatch):
         papermill.execute_notebook(str(NOTEBOOK), str(tmp_path / "run.ipynb"), kernel_name="python3", progress_bar=False,
                                    parameters={"mode": "tiny", "base_url": server.url, "seed": 2,
                                                "output_dir": str(tmp_path / "out"),
-                                               # never looked up with base_url: a lookup of these would fail
-                                               "model": "org/not-looked-up", "provider": "no-such-provider"},
+                                               # well-formed (the settings cell checks that in every mode), but
+                                               # never looked up with base_url: offline, a lookup would fail
+                                               "model": "org/not-looked-up", "provider": "together"},
                                    cwd=str(NOTEBOOK.parent))
     prompt = helpers.defaults("sdxl-base", "tiny").prompt
     assert [request["inputs"] for request in server.requests] == [prompt, prompt]  # section 3 and the form's fallback
