@@ -439,11 +439,11 @@ def load_pipelines(job: Job, device: str):
                            "this GPU is too small: use --model sdxl-base here.")
     dtype = pick_dtype(torch.device(device).type)
     weights = dict(dtype=dtype, variant="fp16", use_safetensors=True)
-    base = StableDiffusionXLPipeline.from_pretrained(job.paths[0], **weights)
-    refiner = None
-    if refiner_name:
-        refiner = StableDiffusionXLImg2ImgPipeline.from_pretrained(
+    with _no_loading_bars():
+        base = StableDiffusionXLPipeline.from_pretrained(job.paths[0], **weights)
+        refiner = None if not refiner_name else StableDiffusionXLImg2ImgPipeline.from_pretrained(
             job.paths[1], text_encoder_2=base.text_encoder_2, vae=base.vae, **weights)
+    if refiner_name:
         for part in (base.text_encoder, base.text_encoder_2, base.vae):
             part.to(device)
         base.unet.to(device)
@@ -456,6 +456,23 @@ def load_pipelines(job: Job, device: str):
         if pipe is not None:
             pipe.set_progress_bar_config(disable=True)
     return base, refiner, plan
+
+
+@contextmanager
+def _no_loading_bars():
+    """diffusers' and transformers' "Loading ..." bars off while the models load: the run has its own bar."""
+    from diffusers.utils import logging as diffusers_logging
+    from transformers.utils import logging as transformers_logging
+
+    enabled = [(library, library.is_progress_bar_enabled()) for library in (diffusers_logging, transformers_logging)]
+    for library, _ in enabled:
+        library.disable_progress_bar()
+    try:
+        yield
+    finally:
+        for library, was in enabled:
+            if was:
+                library.enable_progress_bar()
 
 
 def draw(job: Job, base, refiner, plan, batch: list[Item], device: str):
@@ -571,13 +588,14 @@ def run(job: Job) -> dict:
 
 def _draw_calls(job: Job, calls: list, missing: set, state, device: str) -> tuple[int, int, float]:
     """Draw this process's calls whole; write only their missing pictures. (pictures written, pictures drawn again, when loaded)"""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # a text bar on stderr, also in a notebook (a widget's static copy would stay at 0%)
 
     base, refiner, plan = load_pipelines(job, device) if calls else (None, None, None)
     loaded = time.perf_counter()
     part = part_path(job.out, state.process_index)
+    quiet = {} if state.is_main_process else {"disable": True}  # not disable=False: TQDM_DISABLE=1 must still work
     progress = tqdm(total=sum(len(missing & set(batch[:keep])) for batch, keep in calls), desc=f"process 0 of {state.num_processes}",
-                    disable=not state.is_main_process, unit="picture", file=sys.stderr)
+                    unit="picture", file=sys.stderr, **quiet)
     made = redrawn = 0
     for batch, keep in calls:
         images = draw(job, base, refiner, plan, batch, device)
