@@ -200,3 +200,9 @@ def test_the_progress_bars_widgets_are_left_out_of_a_page_and_other_widgets_stay
     notebook.cells = [nbformat.v4.new_code_cell("x", outputs=[bar, slider])]
     build_site.make_deterministic(notebook)
     assert notebook.cells[0].outputs == [slider]
+
+
+def test_an_output_longer_than_a_screen_is_a_problem_of_the_page():
+    assert build_site.page_problems(_executed("line\n" * build_site.SCREEN_LINES)) == []
+    (problem,) = build_site.page_problems(_executed("line\n" * (build_site.SCREEN_LINES + 1)))
+    assert "longer than a screen" in problem

@@ -359,10 +359,17 @@ def _output_texts(notebook):
                     yield number, "".join(data)
 
 
+SCREEN_LINES = 40  # an output longer than this is scrolled past, not read
+
+
 def page_problems(notebook) -> list[str]:
-    """What an executed lesson shows that a static page must not (FORBIDDEN_OUTPUT), one line per cell and kind."""
+    """What an executed lesson shows that a static page must not (FORBIDDEN_OUTPUT, an output longer than a screen),
+    one line per cell and kind."""
     problems = []
     for number, text in _output_texts(notebook):
+        lines = text.rstrip("\n").count("\n") + 1
+        if lines > SCREEN_LINES and not text.lstrip().startswith("<"):
+            problems.append(f"cell {number}: an output of {lines} lines, longer than a screen ({SCREEN_LINES})")
         for what, pattern in FORBIDDEN_OUTPUT.items():
             found = pattern.search(text)
             if found:
