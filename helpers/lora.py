@@ -1,7 +1,7 @@
 """Plumbing for LoRA fine-tuning: the training pictures, checks of what a learner passes in, the LoRA file.
 
 The LoRA itself, the training loop and the loading are the lesson (10_lora_fine_tuning); this module only
-makes the data, refuses bad input with a message that says what to do, and reads a LoRA file's shapes.
+makes the data, refuses a bad picture folder with a message that says what to do, and reads a LoRA file's shapes.
 """
 
 from __future__ import annotations
@@ -12,6 +12,10 @@ from pathlib import Path
 import numpy as np
 
 LORA_FILE = "pytorch_lora_weights.safetensors"  # the name save_lora_weights writes and load_lora_weights looks for
+# LoRA parameters per unit of rank on the attention projections (to_q, to_k, to_v, to_out.0) of SDXL base's UNet:
+# the sum of inputs + outputs over its 560 such layers, what helpers.memory.count_lora_parameters counts from the
+# real config in a few seconds (tests/test_lora.py checks it does). Lesson 10 plans the real SDXL on a T4 with it.
+SDXL_BASE_LORA_PER_RANK = 1_451_520
 CONCEPT_RADIUS = (0.28, 0.36)  # the tiny rings' outer radius, as a share of the picture's side
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 
@@ -26,23 +30,25 @@ class TrainingPicture:
     crops_coords_top_left: tuple[int, int]  # (top, left) of the crop, in the resized picture
 
 
-def check_rank(rank) -> int:
-    """A LoRA rank: a whole number >= 1. (10_lora_fine_tuning)"""
-    if isinstance(rank, bool) or not isinstance(rank, (int, np.integer)) or rank < 1:
-        raise ValueError(f"rank must be a whole number >= 1 (the inner size of the update B·A; 4 to 64 is usual), "
-                         f"got {rank!r}.")
-    return int(rank)
+def check_picture_folder(picture_folder, caption: str, size: int) -> Path | None:
+    """`picture_folder` as a Path if it holds pictures the lesson can train on at `size`; None for None.
 
+    Run by the lesson's settings cell, before anything loads: a ParameterError naming `picture_folder` for a
+    folder that is missing or empty, or holds a file that is not a picture or a picture too small for `size`
+    (the checks of load_picture_folder). (10_lora_fine_tuning)
+    """
+    from .checks import ParameterError, existing_path
 
-def check_training_settings(train_steps, learning_rate, batch_size, gradient_accumulation_steps) -> None:
-    """Whole numbers >= 1 for the counts, a learning rate in (0, 1). (10_lora_fine_tuning)"""
-    for name, value in (("train_steps", train_steps), ("batch_size", batch_size),
-                        ("gradient_accumulation_steps", gradient_accumulation_steps)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a whole number >= 1, got {value!r}.")
-    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) or not 0 < learning_rate < 1:
-        raise ValueError(f"learning_rate must be a number between 0 and 1 (LoRA: about 1e-4 on the real SDXL), "
-                         f"got {learning_rate!r}.")
+    if picture_folder is None:
+        return None
+    folder = existing_path("picture_folder", picture_folder, folder=True,
+                           hint="Create it and put 5 to 20 pictures of your subject in it, or use None for the "
+                                "lesson's own pictures.")
+    try:
+        load_picture_folder(folder, caption, size)
+    except ValueError as error:
+        raise ParameterError(f"picture_folder={picture_folder!r}: {error}") from None
+    return folder
 
 
 # ---------------------------------------------------------------------------------------------

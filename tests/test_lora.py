@@ -6,6 +6,7 @@ import torch
 from PIL import Image
 
 from helpers import lora
+from helpers.checks import ParameterError
 from helpers.tiny import shapes
 
 
@@ -21,23 +22,35 @@ def test_the_prior_pictures_are_the_worlds_own():
     assert {p.caption.split()[-1] for p in lora.tiny_world_pictures(40, seed=0)} <= set(shapes.SHAPES)
 
 
-@pytest.mark.parametrize("rank", [0, -4, 2.5, "8", True, None])
-def test_a_rank_that_is_not_a_positive_whole_number_is_refused(rank):
-    with pytest.raises(ValueError, match="rank must be a whole number >= 1"):
-        lora.check_rank(rank)
+def test_a_missing_picture_folder_is_refused_naming_the_parameter(tmp_path):
+    with pytest.raises(ParameterError, match=r"picture_folder=.*nowhere.* is not an existing folder.*or use None"):
+        lora.check_picture_folder(tmp_path / "nowhere", "a sks dog", 64)
 
 
-def test_a_positive_whole_rank_is_accepted():
-    assert lora.check_rank(16) == 16 and lora.check_rank(np.int64(4)) == 4
+def test_a_picture_folder_is_checked_before_anything_loads(tmp_path):
+    with pytest.raises(ParameterError, match=r"picture_folder=.* is empty"):
+        lora.check_picture_folder(tmp_path, "a sks dog", 64)
+    Image.new("RGB", (20, 40)).save(tmp_path / "small.png")
+    with pytest.raises(ParameterError, match=r"picture_folder=.*small.png \(20x40\)"):
+        lora.check_picture_folder(tmp_path, "a sks dog", 64)
 
 
-@pytest.mark.parametrize("settings, message", [
-    ((0, 1e-4, 1, 1), "train_steps"), ((10, 0, 1, 1), "learning_rate"), ((10, 2.0, 1, 1), "learning_rate"),
-    ((10, 1e-4, 0, 1), "batch_size"), ((10, 1e-4, 1, 1.5), "gradient_accumulation_steps"),
-])
-def test_bad_training_settings_are_named(settings, message):
-    with pytest.raises(ValueError, match=message):
-        lora.check_training_settings(*settings)
+def test_a_good_picture_folder_or_none_passes(tmp_path):
+    Image.new("RGB", (64, 64)).save(tmp_path / "good.png")
+    assert lora.check_picture_folder(tmp_path, "a sks dog", 64) == tmp_path
+    assert lora.check_picture_folder(None, "a sks dog", 64) is None
+
+
+def test_the_sdxl_lora_count_per_rank_is_what_the_real_config_gives():
+    import json
+    from pathlib import Path
+
+    import helpers
+    from helpers.memory import count_lora_parameters
+
+    config = json.loads((Path(helpers.__file__).parent / "tiny" / "configs" / "sdxl-base" / "unet" / "config.json").read_text())
+    assert count_lora_parameters(config, 1) == lora.SDXL_BASE_LORA_PER_RANK
+    assert 16 * lora.SDXL_BASE_LORA_PER_RANK == 23_224_320  # rank 16, as lesson 10 says
 
 
 def test_a_missing_folder_says_how_to_make_one(tmp_path):
