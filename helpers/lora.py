@@ -14,7 +14,7 @@ import numpy as np
 LORA_FILE = "pytorch_lora_weights.safetensors"  # the name save_lora_weights writes and load_lora_weights looks for
 # LoRA parameters per unit of rank on the attention projections (to_q, to_k, to_v, to_out.0) of SDXL base's UNet:
 # the sum of inputs + outputs over its 560 such layers, what helpers.memory.count_lora_parameters counts from the
-# real config in a few seconds (tests/test_lora.py checks it does). Lesson 10 plans the real SDXL on a T4 with it.
+# real config in a few seconds (tests/test_lora.py adds it up from that config). Lesson 10 plans SDXL on a T4 with it.
 SDXL_BASE_LORA_PER_RANK = 1_451_520
 CONCEPT_RADIUS = (0.28, 0.36)  # the tiny rings' outer radius, as a share of the picture's side
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")

@@ -41,15 +41,26 @@ def test_a_good_picture_folder_or_none_passes(tmp_path):
     assert lora.check_picture_folder(None, "a sks dog", 64) is None
 
 
-def test_the_sdxl_lora_count_per_rank_is_what_the_real_config_gives():
+def test_the_sdxl_lora_count_per_rank_adds_up_from_the_real_config():
+    """Every transformer block of SDXL base's UNet has a self-attention (q, k, v, out: channels -> channels) and a
+    cross-attention (q, out the same; k, v: the text's 2048 features -> channels); A and B add inputs + outputs per
+    unit of rank. (helpers.memory.count_lora_parameters, which builds the UNet on the meta device, gives the same.)"""
     import json
     from pathlib import Path
 
     import helpers
-    from helpers.memory import count_lora_parameters
 
     config = json.loads((Path(helpers.__file__).parent / "tiny" / "configs" / "sdxl-base" / "unet" / "config.json").read_text())
-    assert count_lora_parameters(config, 1) == lora.SDXL_BASE_LORA_PER_RANK
+    channels, depth, layers = config["block_out_channels"], config["transformer_layers_per_block"], config["layers_per_block"]
+
+    def block(width):
+        return 4 * 2 * width + 2 * 2 * width + 2 * (config["cross_attention_dim"] + width)
+
+    down = sum(layers * d * block(c) for c, d, kind in zip(channels, depth, config["down_block_types"]) if "CrossAttn" in kind)
+    up = sum((layers + 1) * d * block(c) for c, d, kind in zip(channels[::-1], depth[::-1], config["up_block_types"])
+             if "CrossAttn" in kind)
+    middle = depth[-1] * block(channels[-1])
+    assert down + middle + up == lora.SDXL_BASE_LORA_PER_RANK
     assert 16 * lora.SDXL_BASE_LORA_PER_RANK == 23_224_320  # rank 16, as lesson 10 says
 
 
