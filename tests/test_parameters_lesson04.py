@@ -1,0 +1,45 @@
+"""Lesson 04 refuses bad parameters in its settings cell, before any model is loaded, naming the parameter."""
+
+import pytest
+
+from lesson_parameters import NOTEBOOKS, assert_refused, parameter_names, settings_error
+
+LESSON = "04"
+
+BAD_VALUES = [
+    ("mode", "is not one of", {"mode": "gpu"}),
+    ("seed", "out of range", {"seed": -1}),
+    ("seed", "not a whole number", {"seed": 1.5}),
+    ("prompt", "non-empty text", {"prompt": "   "}),
+    ("prompt", "non-empty text", {"prompt": 42}),
+    ("negative_prompt", "not a text", {"negative_prompt": ["blurry"]}),
+    ("height", "not a multiple of 8", {"height": 36}),
+    ("width", "out of range", {"width": 0}),
+    ("num_inference_steps", "out of range", {"num_inference_steps": 0}),
+    ("num_inference_steps", "not a whole number", {"num_inference_steps": 2.5}),
+    ("num_inference_steps", "1000 timesteps", {"num_inference_steps": 5000}),
+    ("guidance_scale", "out of range", {"guidance_scale": -1}),
+    ("guidance_scale", "not a finite number", {"guidance_scale": "high"}),
+]
+
+
+@pytest.fixture(autouse=True)
+def _in_the_notebooks_folder(tiny_cache, monkeypatch):
+    monkeypatch.chdir(NOTEBOOKS)
+
+
+def test_every_parameter_has_a_bad_value_here():
+    assert set(parameter_names(LESSON)) == {name for name, _, _ in BAD_VALUES}
+
+
+def test_the_default_parameters_pass_the_settings_cell():
+    assert settings_error(LESSON) is None
+
+
+def test_an_empty_negative_prompt_and_guidance_off_are_valid():
+    assert settings_error(LESSON, negative_prompt="", guidance_scale=1.0, num_inference_steps=1, height=24, width=40) is None
+
+
+@pytest.mark.parametrize("name, fragment, parameters", BAD_VALUES, ids=[f"{n}={p[n]!r}" for n, _, p in BAD_VALUES])
+def test_a_bad_value_is_refused_with_a_message_naming_it(name, fragment, parameters):
+    assert_refused(LESSON, name, fragment, **parameters)
