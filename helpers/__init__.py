@@ -24,8 +24,10 @@ __all__ = [
 ]
 
 from .warnings_policy import quiet_empty_fp32_module_messages as _quiet
+from .warnings_policy import quiet_torchvision_fallback_notice as _quiet_torchvision
 
 _quiet()  # a diffusers log line with nothing in it (see warnings_policy)
+_quiet_torchvision()  # transformers' notice about an image processor no lesson uses (see warnings_policy)
 
 if _os.environ.get("SDXL_TUTORIAL_STRICT_WARNINGS"):
     # Set by the test run: a deprecation caused by a lesson's own call fails the lesson.

@@ -97,3 +97,26 @@ def quiet_empty_fp32_module_messages() -> None:
     logger = logging.getLogger("diffusers.models.modeling_utils")
     if not any(isinstance(existing, _EmptyFp32ModulesFilter) for existing in logger.filters):
         logger.addFilter(_EmptyFp32ModulesFilter())
+
+
+class _TorchvisionFallbackFilter:
+    """Drops transformers' "`CLIPImageProcessor` requires torchvision (not installed); falling back to ...Pil" notice.
+
+    transformers (5.x) logs it on the first `from diffusers import StableDiffusionXLPipeline` where torchvision is
+    missing (CI's CPU-only torch; Colab has torchvision, so learners there never see it). The SDXL pipelines only
+    hold an image processor for IP-Adapter image prompts, which no lesson uses, and the PIL fallback is the
+    processor older transformers used anyway: the notice asks a learner to act on something that does not matter.
+    """
+
+    def filter(self, record) -> bool:
+        message = record.getMessage()
+        return not ("requires torchvision (not installed); falling back to" in message)
+
+
+def quiet_torchvision_fallback_notice() -> None:
+    """Install the filter above on the transformers logger that emits the notice (once)."""
+    import logging
+
+    logger = logging.getLogger("transformers.utils.import_utils")
+    if not any(isinstance(existing, _TorchvisionFallbackFilter) for existing in logger.filters):
+        logger.addFilter(_TorchvisionFallbackFilter())

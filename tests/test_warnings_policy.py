@@ -140,3 +140,19 @@ def test_the_empty_keep_in_fp32_message_is_silenced_but_a_real_one_is_kept():
     assert _vae_cast_messages([]) == []
     kept = _vae_cast_messages(["quant_conv"])
     assert len(kept) == 1 and "quant_conv" in kept[0].getMessage()
+
+
+def test_transformers_torchvision_fallback_notice_is_silenced_and_its_other_messages_are_kept():
+    import logging
+
+    import helpers  # noqa: F401 (installs the filter)
+
+    logger = logging.getLogger("transformers.utils.import_utils")
+
+    def passes(message):
+        record = logger.makeRecord(logger.name, logging.WARNING, __file__, 1, message, (), None)
+        return all(f.filter(record) for f in logger.filters)
+
+    assert not passes("`CLIPImageProcessor` requires torchvision (not installed); falling back to `CLIPImageProcessorPil` "
+                      "for backward compatibility.")
+    assert passes("Could not import module 'X'. Are this object's requirements defined correctly?")
