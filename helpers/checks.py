@@ -155,6 +155,11 @@ def check_strength(strength, num_inference_steps: int) -> int:
     return steps
 
 
+def _pixels(count: int) -> str:
+    """A pixel count as people say it: megapixels from 0.1 MP up, else the count itself (tiny mode's pictures)."""
+    return f"{count / 1e6:.1f} MP" if count >= 100_000 else f"{count:,} pixels"
+
+
 def prepare_image(image, multiple: int = 8, max_pixels: int | None = 1024 * 1024) -> Image.Image:
     """An RGB picture whose sides are multiples of `multiple`, ready for img2img. (07_img2img_sdedit)
 
@@ -178,8 +183,8 @@ def prepare_image(image, multiple: int = 8, max_pixels: int | None = 1024 * 1024
     if max_pixels is not None and width * height > max_pixels:
         scale = (max_pixels / (width * height)) ** 0.5
         size = (max(multiple, int(width * scale)), max(multiple, int(height * scale)))
-        warnings.warn(f"The picture is {width}x{height} ({width * height / 1e6:.1f} MP): scaled down to {size[0]}x{size[1]}, "
-                      f"about {max_pixels / 1e6:.1f} MP, the size the model is made for (pass max_pixels to change it).",
+        warnings.warn(f"The picture is {width}x{height} ({_pixels(width * height)}): scaled down to {size[0]}x{size[1]}, "
+                      f"about {_pixels(max_pixels)}, the size the model is made for (pass max_pixels to change it).",
                       UserWarning, stacklevel=2)
         image = image.resize(size, Image.LANCZOS)
         width, height = image.size

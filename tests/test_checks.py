@@ -135,3 +135,8 @@ def test_neighbour_correlation_counts_a_flat_picture_as_zero_and_refuses_a_one_p
     assert neighbour_correlation(torch.zeros(1, 3, 8, 8)) == 0.0
     with pytest.raises(ValueError, match="at least 2 pixels wide"):
         neighbour_correlation(torch.zeros(3, 8, 1))
+
+
+def test_a_small_picture_scaled_down_is_counted_in_pixels_not_in_zero_megapixels():
+    with pytest.warns(UserWarning, match=r"48x36 \(1,728 pixels\): scaled down to .* about 1,024 pixels"):
+        helpers.prepare_image(Image.new("RGB", (48, 36)), max_pixels=32 * 32)
