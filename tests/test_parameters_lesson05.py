@@ -1,0 +1,47 @@
+"""Lesson 05 refuses bad parameters in its settings cell, before any model is loaded, naming the parameter."""
+
+import pytest
+
+from lesson_parameters import NOTEBOOKS, assert_refused, parameter_names, settings_error
+
+LESSON = "05"
+
+BAD_VALUES = [
+    ("mode", "is not one of", {"mode": "gpu"}),
+    ("seed", "out of range", {"seed": -1}),
+    ("prompt", "non-empty text", {"prompt": ""}),
+    ("negative_prompt", "not a text", {"negative_prompt": 0}),
+    ("height", "not a multiple of 8", {"height": 36}),
+    ("width", "not a whole number", {"width": "wide"}),
+    ("num_inference_steps", "out of range", {"num_inference_steps": 0}),
+    ("guidance_scale", "out of range", {"guidance_scale": -2.0}),
+    ("images_per_setting", "out of range", {"images_per_setting": 0}),
+    ("images_per_setting", "not a whole number", {"images_per_setting": 2.5}),
+    ("batch_size", "out of range", {"batch_size": 0}),
+    ("crop_seeds", "out of range", {"crop_seeds": 0}),
+    ("output_dir", "non-empty text", {"output_dir": ""}),
+    ("output_dir", "is a file", {"output_dir": __file__}),
+]
+
+
+@pytest.fixture(autouse=True)
+def _in_the_notebooks_folder(tiny_cache, monkeypatch):
+    monkeypatch.chdir(NOTEBOOKS)
+
+
+def test_every_parameter_has_a_bad_value_here():
+    assert set(parameter_names(LESSON)) == {name for name, _, _ in BAD_VALUES}
+
+
+def test_the_default_parameters_pass_the_settings_cell():
+    assert settings_error(LESSON) is None
+
+
+def test_zero_that_is_not_the_default_is_kept():
+    # 0 is a valid seed, and "" a valid negative prompt: neither may be swapped for a default
+    assert settings_error(LESSON, seed=0, negative_prompt="", crop_seeds=1, images_per_setting=1, batch_size=1) is None
+
+
+@pytest.mark.parametrize("name, fragment, parameters", BAD_VALUES, ids=[f"{n}={p[n]!r}" for n, _, p in BAD_VALUES])
+def test_a_bad_value_is_refused_with_a_message_naming_it(name, fragment, parameters):
+    assert_refused(LESSON, name, fragment, **parameters)
