@@ -200,7 +200,7 @@ def check_attention_probabilities(attention_probabilities) -> None:
         if error or not _close(again, (query @ key.transpose(-1, -2) / math.sqrt(dim)).softmax(dim=-1), atol=1e-5):
             return report(name, False, "right for one input but not another: use the arguments, nothing fixed.")
         return report(name, True, "each position's probabilities over the tokens, as diffusers' get_attention_scores "
-                                  "computes them: the recorder of section 6 averages these.")
+                                  "computes them: the recorder of section 10 averages these.")
     variants = {
         "each row should sum to 1 over the *tokens* (the last dimension): the softmax went over the positions.":
             (scores / math.sqrt(dim)).softmax(dim=-2),
