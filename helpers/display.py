@@ -188,7 +188,8 @@ def show(images, titles=None, suptitle=None, cols=None, scale=3.0):
     # Each cell is `scale` inches wide and as tall as its tallest image needs, so strips are not padded
     # into squares; titles get a little room of their own.
     height = scale * max(image.height / image.width for image in images) + (0.4 if titles or suptitle else 0.0)
-    figure, axes = plt.subplots(rows, cols, figsize=(cols * scale, rows * height), squeeze=False)
+    # constrained layout keeps a suptitle clear of two-line titles (tight_layout ignores the suptitle)
+    figure, axes = plt.subplots(rows, cols, figsize=(cols * scale, rows * height), squeeze=False, layout="constrained")
     for index, ax in enumerate(axes.flat):
         ax.axis("off")
         if index < len(images):
@@ -197,7 +198,6 @@ def show(images, titles=None, suptitle=None, cols=None, scale=3.0):
                 ax.set_title(titles[index], fontsize=10)
     if suptitle:
         figure.suptitle(suptitle)
-    figure.tight_layout()
     plt.show()
     return figure
 
@@ -362,7 +362,8 @@ class StepRecorder:
         step, timestep = self.steps[index], self.timesteps[index]
         cells = []
         if what in ("sample", "both"):
-            cells.append((self._image(self.samples[index]), f"step {step}, t={timestep:g}\nx_t"))
+            # the sample a step returns is the next, less noisy one: x after the step that started at t
+            cells.append((self._image(self.samples[index]), f"after step {step} (t={timestep:g})\nsample"))
         if what in ("pred_original_sample", "both"):
             cells.append((self._image(self.pred_original_samples[index]), f"step {step}, t={timestep:g}\npredicted x0"))
         return cells
