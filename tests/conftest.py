@@ -21,3 +21,18 @@ def tiny_cache(_shared_tiny_cache, monkeypatch):
     """A cache folder for tiny stand-ins, shared by the tests of one run (building takes seconds)."""
     monkeypatch.setenv("SDXL_TUTORIAL_CACHE", str(_shared_tiny_cache))
     return _shared_tiny_cache
+
+
+@pytest.fixture(autouse=True)
+def _lesson_cells_run_in_the_notebooks_folder(request):
+    """tests/test_parameters*.py run lessons' cells (tests/lesson_parameters.py): from notebooks/, as Jupyter would,
+    with the shared tiny cache."""
+    if not request.module.__name__.startswith("test_parameters"):
+        yield
+        return
+    from lesson_parameters import NOTEBOOKS
+
+    request.getfixturevalue("tiny_cache")
+    monkeypatch = request.getfixturevalue("monkeypatch")
+    monkeypatch.chdir(NOTEBOOKS)
+    yield

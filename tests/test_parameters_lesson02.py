@@ -1,16 +1,7 @@
 """Lesson 02's settings cell refuses each bad parameter before any work, naming it and saying what to do."""
 
 import pytest
-from lesson_parameters import NOTEBOOKS, assert_refused, settings_error
-
-
-@pytest.fixture(autouse=True)
-def _in_the_notebooks_folder(tiny_cache, monkeypatch):
-    monkeypatch.chdir(NOTEBOOKS)
-
-
-def test_the_default_parameters_pass_the_settings_cell():
-    assert settings_error("02") is None
+from lesson_parameters import assert_refused, settings_error
 
 
 def test_a_folder_or_a_hub_id_passes_as_model_id(tmp_path):

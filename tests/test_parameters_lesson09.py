@@ -6,7 +6,7 @@ settings cell in this process (tests/lesson_parameters.py): no kernel, no server
 
 import pytest
 
-from lesson_parameters import NOTEBOOKS, assert_refused, parameter_names, settings_error
+from lesson_parameters import assert_refused, parameter_names
 
 LESSON = "09"
 
@@ -31,11 +31,6 @@ BAD = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def in_the_notebooks_folder(tiny_cache, monkeypatch):
-    monkeypatch.chdir(NOTEBOOKS)
-
-
 @pytest.mark.parametrize("name, value, fragment", BAD, ids=[f"{name}={value!r}" for name, value, _ in BAD])
 def test_a_bad_parameter_is_refused_with_its_name(name, value, fragment):
     assert_refused(LESSON, name, fragment, **{name: value})
@@ -43,7 +38,3 @@ def test_a_bad_parameter_is_refused_with_its_name(name, value, fragment):
 
 def test_every_parameter_has_a_bad_value_here():
     assert set(parameter_names(LESSON)) == {name for name, _, _ in BAD}
-
-
-def test_the_default_parameters_pass_the_settings_cell():
-    assert settings_error(LESSON) is None

@@ -50,7 +50,7 @@ UNIT_TESTS = ["tests/test_hosted.py", "tests/test_notebook_09.py", "tests/test_f
               "tests/test_generate.py", "tests/test_install_cell.py", "tests/test_warnings_policy.py",
               "tests/test_clip_tokenizer.py", "tests/test_colab.py", "tests/test_checks.py",
               # every lesson's settings cell with bad parameters (papermill's injection, the lesson's own checks)
-              *sorted(f"tests/{path.name}" for path in HERE.parent.glob("test_parameters_lesson*.py"))]
+              *sorted(f"tests/{path.name}" for path in HERE.parent.glob("test_parameters*.py"))]
 TEST_TOOLS = ["papermill", "nbval", "pytest"]
 LONGEST_FIRST = ["03", "10", "11", "05", "02", "08"]  # lesson numbers; the rest follow in order
 
