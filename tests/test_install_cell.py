@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.install_cell import BADGE, CELL, COLAB_METADATA
+from helpers.install_cell import BADGE, CELL, CELL_METADATA, COLAB_METADATA
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -19,6 +19,7 @@ def test_every_lessons_first_code_cell_is_the_install_cell(notebook):
     cells = json.loads(notebook.read_text())["cells"]
     first_code = next(cell for cell in cells if cell["cell_type"] == "code")
     assert "".join(first_code["source"]) == CELL, "run `python -m helpers.install_cell` to write the cell into every lesson"
+    assert first_code["metadata"].items() >= CELL_METADATA.items(), "folded on Colab: run `python -m helpers.install_cell`"
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.name)

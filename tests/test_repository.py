@@ -95,3 +95,15 @@ def test_ci_runs_the_readmes_test_command():
     assert "make test" in readme and "make lab" in readme
     assert re.search(r"^make test\b", ci, flags=re.M)
     assert 'torch==2.13.0' in ci
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.name)
+def test_every_parameter_of_every_lesson_has_a_bad_value_test(notebook):
+    from lesson_parameters import parameter_names
+
+    lesson = notebook.name[:2]
+    tests = ROOT / "tests" / f"test_parameters_lesson{lesson}.py"
+    assert tests.is_file(), f"{tests.relative_to(ROOT)} is missing: feed each parameter of {notebook.name} a bad value"
+    source = tests.read_text()
+    untested = [name for name in parameter_names(lesson) if not re.search(rf"\b{name}\b", source)]
+    assert not untested, f"{tests.relative_to(ROOT)} feeds no bad value to {', '.join(untested)}"
