@@ -192,13 +192,13 @@ def test_a_call_of_several_pictures_counts_the_unets_work_for_each_but_decodes_o
 
 
 def _lesson_10_full_pictures_per_call() -> int:
-    """The lesson's own default, read from its cell: `pictures_per_call or (... if tiny else N)`."""
+    """The lesson's own default, read from its settings cell: `pick(pictures_per_call, <tiny>, <full>)`."""
     import re
     from pathlib import Path
 
     notebook = json.loads((Path(__file__).resolve().parent.parent / "notebooks" / "10_lora_fine_tuning.ipynb").read_text())
     source = "".join("".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code")
-    return int(re.search(r"pictures_per_call = pictures_per_call or \(.+ if tiny else (\d+)\)", source).group(1))
+    return int(re.search(r"pick\(pictures_per_call, [^,]+, (\d+)\)", source).group(1))
 
 
 def test_lesson_10_on_a_free_colab_t4_at_1024_counts_its_drawing_and_encoding_and_fits():
