@@ -9,7 +9,7 @@ was silently ignored in tiny mode, and train_size=30 trained for minutes, then f
 import pytest
 from PIL import Image
 
-from lesson_parameters import assert_refused, parameter_names, settings_error
+from lesson_parameters import assert_refused, settings_error
 
 LESSON = "10"
 
@@ -53,7 +53,3 @@ def test_a_picture_folder_without_pictures_is_refused_before_anything_loads(tmp_
 def test_a_picture_folder_with_pictures_passes(tmp_path):
     Image.new("RGB", (64, 64), "red").save(tmp_path / "one.png")
     assert settings_error(LESSON, picture_folder=str(tmp_path)) is None
-
-
-def test_every_parameter_has_a_bad_value_here():
-    assert set(parameter_names(LESSON)) == {name for name, _, _ in BAD}

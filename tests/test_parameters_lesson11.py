@@ -6,7 +6,7 @@ settings cell in this process (tests/lesson_parameters.py): nothing is loaded, n
 
 import pytest
 
-from lesson_parameters import assert_refused, parameter_names
+from lesson_parameters import assert_refused
 
 LESSON = "11"
 
@@ -35,7 +35,3 @@ BAD = [
 @pytest.mark.parametrize("name, value, fragment", BAD, ids=[f"{name}={value!r}" for name, value, _ in BAD])
 def test_a_bad_parameter_is_refused_with_its_name(name, value, fragment):
     assert_refused(LESSON, name, fragment, **{name: value})
-
-
-def test_every_parameter_has_a_bad_value_here():
-    assert set(parameter_names(LESSON)) == {name for name, _, _ in BAD}
