@@ -294,6 +294,9 @@ def _vae_words(decoded_at_once: int, encoded_at_once: int) -> str:
         return f"{verb} one at a time" if n == 1 else (f"{n} {verb} at once" if n else f"nothing {verb}")
     return f"{count(decoded_at_once, 'decoded')}, {count(encoded_at_once, 'encoded')}"
 
+DEVICE_NAMES = {"cuda": "GPU", "mps": "Apple GPU", "cpu": "CPU"}  # as the placements' names say them
+
+
 def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | None = None, *, dtype=None,
                 what: str = "", machine: Machine | None = None, mode: str | None = None,
                 parameters: dict[str, int] | None = None, placement: str | None = None,
@@ -348,14 +351,15 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
     unets = [part for part in parts if part.endswith("/unet")]
     others = [part for part in parts if part not in unets]
     candidates = []
+    everything = f"everything on the {DEVICE_NAMES.get(machine.device, machine.device)}"  # a placement's name
     if machine.device == "cpu" or machine.unified:
         need = PROCESS_GIB + weights + peak_work
-        candidates.append((f"everything on the {machine.device}", need, 0.0, ("pipe.to(device)",),
+        candidates.append((everything, need, 0.0, ("pipe.to(device)",),
                            f"everything in one memory: {PROCESS_GIB:.1f} + {weights:.2f} + {peak_work:.2f} = {need:.2f} GiB "
                            f"of {machine.host_budget:.1f} usable"))
     else:
         gpu = (weights + peak_work) * MARGIN
-        candidates.append((f"everything on the {machine.device}", PROCESS_GIB + cast_gib, gpu, ("pipe.to(device)",),
+        candidates.append((everything, PROCESS_GIB + cast_gib, gpu, ("pipe.to(device)",),
                            f"everything on the GPU: ({weights:.2f} + {peak_work:.2f}) x {MARGIN} = {gpu:.1f} GiB"))
         if len(unets) > 1:
             resident = sum(weight(part) for part in others)
@@ -544,7 +548,7 @@ def plan_training_memory(names=("sdxl-base",), height: int | None = None, width:
         line = (f"everything on the GPU: ({weights:.2f} + {lora:.3f} + {stage:.2f} + {cache:.3f}) x {MARGIN} = "
                 f"{gpu:.1f} GiB of {machine.gpu_gib:g}; host {host:.2f} of {machine.host_budget:.1f} GiB")
     arithmetic.append(f"{'fits' if fits else 'too big'} · {line}")
-    name = f"train on the {machine.device}" if fits else f"LoRA training of {' + '.join(names)} in {dtype_name} does not fit"
+    name = f"train on the {DEVICE_NAMES.get(machine.device, machine.device)}" if fits else f"LoRA training of {' + '.join(names)} in {dtype_name} does not fit"
     code = ("pipe.to(device)", "unet.enable_gradient_checkpointing()" if gradient_checkpointing else "",
             "pipe.vae.enable_slicing()" if decoded_at_once <= 1 else "") if fits else ()
     arguments = {"function": "plan_training_memory", "names": list(names), "dtype": dtype_name, "mode": "full" if full else "tiny",

@@ -14,7 +14,7 @@ from helpers.memory import (
 
 def test_free_colab_t4_base_alone_fits_entirely_on_the_gpu_with_little_host_ram():
     plan = recommend_memory_plan("colab-t4", refiner=False)
-    assert plan.name == "everything on the cuda" and plan.code == ("pipe.to(device)",)
+    assert plan.name == "everything on the GPU" and plan.code == ("pipe.to(device)",)
     assert plan.gpu_gib <= 15 and plan.host_gib <= 11
 
 
@@ -36,7 +36,7 @@ def test_colab_high_ram_t4_has_the_same_gpu_so_the_same_plan():
 @pytest.mark.parametrize("machine", ["a100-40gb", "h100-80gb"])
 def test_a_large_gpu_holds_base_and_refiner_at_once(machine):
     plan = recommend_memory_plan(machine)
-    assert plan.name == "everything on the cuda" and plan.gpu_gib <= MACHINES[machine].gpu_gib
+    assert plan.name == "everything on the GPU" and plan.gpu_gib <= MACHINES[machine].gpu_gib
 
 
 def test_an_8_gb_gpu_with_16_gb_ram_offloads_the_base_model_by_model():
@@ -55,7 +55,7 @@ def test_an_8_gb_gpu_with_16_gb_ram_cannot_hold_base_and_refiner_in_its_host_ram
 
 def test_apple_silicon_16_gb_shares_one_memory_between_gpu_and_host():
     base = recommend_memory_plan("apple-16gb", refiner=False)
-    assert base.name == "everything on the mps" and base.host_gib <= MACHINES["apple-16gb"].host_budget
+    assert base.name == "everything on the Apple GPU" and base.host_gib <= MACHINES["apple-16gb"].host_budget
     assert not recommend_memory_plan("apple-16gb", refiner=True).runs
 
 
@@ -85,7 +85,7 @@ def test_plans_from_the_tiny_models_count_their_real_files(tmp_path, monkeypatch
     assert set(parts) == {"sdxl-base/text_encoder", "sdxl-base/text_encoder_2", "sdxl-base/unet", "sdxl-base/vae", "sdxl-refiner/unet"}
     assert 4_000_000 < parts["sdxl-base/unet"] < 5_000_000  # the tiny base UNet: 4.17 M
     plan = plan_memory(["sdxl-base"], 32, 32, dtype=torch.float32, mode="tiny", machine=MACHINES["cpu-16gb"])
-    assert plan.runs and plan.name == "everything on the cpu"
+    assert plan.runs and plan.name == "everything on the CPU"
 
 
 def test_a_declared_machine_replaces_this_one(monkeypatch):
@@ -130,7 +130,7 @@ def test_place_keeps_everything_on_a_cpu_whatever_the_plan():
 def test_one_placement_can_be_checked_on_its_own():
     offload = plan_memory(["sdxl-base"], dtype=torch.float16, machine=MACHINES["colab-t4"], mode="full", placement="model CPU offload")
     assert offload.name == "model CPU offload" and offload.runs and 8 < offload.host_gib <= 11
-    with pytest.raises(ValueError, match="everything on the cuda"):
+    with pytest.raises(ValueError, match="everything on the GPU"):
         plan_memory(["sdxl-base"], dtype=torch.float16, machine=MACHINES["colab-t4"], mode="full", placement="teleport")
 
 

@@ -240,7 +240,7 @@ def test_each_lesson_gets_the_time_left_less_a_minute_for_each_lesson_after_it()
 
 
 def test_the_gpu_table_sets_measured_peaks_against_the_plans_with_the_date_and_card():
-    decisions = [{"what": "LoRA training", "plan": "train on the cuda", "runs": True, "host_gib": 2.0, "gpu_gib": 11.37},
+    decisions = [{"what": "LoRA training", "plan": "train on the GPU", "runs": True, "host_gib": 2.0, "gpu_gib": 11.37},
                  {"what": "LoRA training", "plan": "does not fit", "runs": False, "host_gib": 2.0, "gpu_gib": 40.5}]
     row = {"lesson": "10_lora_fine_tuning", "parameters": {"height": 1024, "train_steps": 2}, "ok": True, "seconds": 95.4,
            "peak_gpu_gib": 12.1, "peak_rss_anon_gib": 3.2, "decisions": decisions, "error": "",
