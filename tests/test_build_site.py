@@ -206,3 +206,10 @@ def test_an_output_longer_than_a_screen_is_a_problem_of_the_page():
     assert build_site.page_problems(_executed("line\n" * build_site.SCREEN_LINES)) == []
     (problem,) = build_site.page_problems(_executed("line\n" * (build_site.SCREEN_LINES + 1)))
     assert "longer than a screen" in problem
+
+
+def test_a_hosted_lessons_note_says_its_full_mode_needs_a_token_not_a_gpu():
+    lesson = Lesson("09_hosted", "hosted inference", "15 s", "1 min, no download")
+    note = build_site.lesson_note(lesson, "commit abc", hosted=True)
+    assert "HF_TOKEN" in note and "no GPU" in note and "T4 GPU runtime" not in note
+    assert build_site.is_hosted("from helpers.hosted import hosted_model") and not build_site.is_hosted("import helpers")

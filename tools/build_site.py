@@ -208,10 +208,25 @@ def has_widgets(source: str) -> bool:
     return ".slider(" in source or "generation_form(" in source
 
 
-def lesson_note(lesson: Lesson, revision: str, widgets: bool = False) -> str:
+def is_hosted(source: str) -> bool:
+    """Whether a lesson's full mode calls a hosted model (09_hosted_inference) instead of loading one on a GPU."""
+    return "helpers.hosted" in source
+
+
+def lesson_note(lesson: Lesson, revision: str, widgets: bool = False, hosted: bool = False) -> str:
     """The note at the top of each lesson page: where its pictures come from, how to run it in full mode."""
     widget_line = (" Its widgets appear here as their static fallback (one picture); in JupyterLab or Colab they "
                    "are live." if widgets else "")
+    if hosted:
+        return (
+            f"> **These outputs come from tiny mode.** `make site` ran this lesson ({revision}) on a CPU against a "
+            f"server on the same machine that runs the course's small offline model, so every picture and number "
+            f"below is tiny mode's (about {lesson.tiny} on 2 CPU cores).{widget_line}\n>\n"
+            f"> **To run it in full mode** (a hosted model through Hugging Face's Inference Providers: no GPU, no "
+            f"download, a Hugging Face token in `HF_TOKEN` or Colab's Secrets): [Open in Colab]({lesson.colab}), or "
+            f"clone [the repository]({repository_url()}), run `make lab`, open `notebooks/{lesson.notebook}` and set "
+            f"`mode = \"full\"` in its parameters cell (mode `auto` picks tiny mode without a GPU)."
+        )
     return (
         f"> **These outputs come from tiny mode.** `make site` ran this lesson ({revision}) on a CPU with the "
         f"course's small offline models, trained on pictures of coloured shapes, so every picture, plot and "
@@ -260,7 +275,7 @@ def lesson_page(executed, lessons: list[Lesson], position: int, revision: str):
             cell.source = without_badge_image(cell.source)
     links = navigation(lessons, position)
     source = "".join(cell.source for cell in executed.cells if cell.cell_type == "code")
-    page.cells.insert(1, _markdown_cell("site-note", lesson_note(lesson, revision, has_widgets(source))))
+    page.cells.insert(1, _markdown_cell("site-note", lesson_note(lesson, revision, has_widgets(source), is_hosted(source))))
     page.cells.insert(0, _markdown_cell("site-navigation-top", links))
     page.cells.append(_markdown_cell("site-navigation-bottom", links))
     page.metadata["title"] = f"{lesson.name}: {title_of(executed)}"
