@@ -594,20 +594,17 @@ def inference_target(mode: str | None = None, base_url: str | None = None, model
 
     from .models import model_path
 
-    # Loading the server's model is plumbing here, not the lesson: no "Loading ..." progress bars, and not
-    # transformers' notice that torchvision is missing (the tiny SDXL has no image processor to use it)
+    # Loading the server's model is plumbing here, not the lesson: no "Loading ..." progress bars (transformers'
+    # torchvision notice is filtered course-wide: helpers.warnings_policy)
+    from diffusers import StableDiffusionXLPipeline
+
     bars = [(library, library.is_progress_bar_enabled()) for library in (diffusers_logging, transformers_logging)]
-    verbosity = transformers_logging.get_verbosity()
     for library, _ in bars:
         library.disable_progress_bar()
-    transformers_logging.set_verbosity_error()
     try:
-        from diffusers import StableDiffusionXLPipeline  # the import is where transformers says it
-
         pipe = StableDiffusionXLPipeline.from_pretrained(model_path("sdxl-base", "tiny"), dtype=torch.float32,
                                                          variant="fp16", use_safetensors=True)
     finally:
-        transformers_logging.set_verbosity(verbosity)
         for library, enabled in bars:
             if enabled:
                 library.enable_progress_bar()
