@@ -7,6 +7,7 @@ import pytest
 
 import helpers
 from helpers import models
+from helpers.tiny import shapes
 
 
 @pytest.fixture
@@ -259,3 +260,14 @@ def test_full_mode_allows_sdxls_sizes_and_refuses_far_beyond(monkeypatch, on_gpu
     assert helpers.defaults("sdxl-base", "full", height=1536, width=640).height == 1536
     with pytest.raises(helpers.SizeTooLargeError, match="1024x1024"):
         helpers.defaults("sdxl-base", "full", height=4096, width=8192)
+
+
+def test_a_lesson_gets_its_own_subject_in_each_mode():
+    assert helpers.defaults("sdxl-base", "tiny", lesson="05").prompt == "a green triangle"
+    assert helpers.defaults("sdxl-base", "tiny", lesson="05", prompt="a blue square").prompt == "a blue square"
+    assert helpers.defaults("sdxl-base", "full", lesson="06").prompt == "A majestic lion jumping from a big stone at night"
+    tiny = [helpers.defaults("sdxl-base", "tiny", lesson=lesson).prompt for lesson in ("05", "06", "08", "09")]
+    assert len(set(tiny)) == len(tiny) and "a red circle" not in tiny  # lessons 00 and 04 draw the red circle
+    assert all(all(shapes.parse_caption(prompt)) for prompt in tiny)
+    with pytest.raises(ValueError, match="No subject for lesson '42'"):
+        helpers.defaults("sdxl-base", "tiny", lesson="42")

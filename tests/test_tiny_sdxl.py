@@ -106,6 +106,18 @@ def test_text_steers_colour_and_shape_for_every_prompt(base):
     assert shape_accuracy >= 0.75, f"shape right in {shape_accuracy:.0%}"
 
 
+def test_each_lessons_own_subject_is_drawn_right_for_every_seed(base):
+    """The captions of helpers.LESSON_PROMPTS are the lessons' first pictures: each must be drawn right, seed 0 included."""
+    captions = sorted({tiny for _, tiny in helpers.models.LESSON_PROMPTS.values()})
+    seeds = range(8)
+    images = base([caption for caption in captions for _ in seeds], generator=[helpers.generator(s) for _ in captions for s in seeds],
+                  num_inference_steps=20, guidance_scale=5.0).images
+    seen = [judge(image) for image in images]
+    for index, caption in enumerate(captions):
+        wrong = [seed for seed in seeds if seen[index * len(seeds) + seed] != shapes.parse_caption(caption)]
+        assert not wrong, f"{caption!r} drawn wrong for seeds {wrong}: choose another caption in LESSON_PROMPTS"
+
+
 def test_the_same_judge_fails_random_weights(cache):
     pipe = StableDiffusionXLPipeline.from_pretrained(ensure_standin("sdxl-base-random", cache), **LOAD)
     pipe.set_progress_bar_config(disable=True)
