@@ -10,7 +10,8 @@
 3. renders each executed lesson with nbconvert's HTML exporter (JupyterLab's "lab" template, less its CDN
    script: site/templates/course) into one page, after a note that its pictures come from tiny mode, how
    to run it in full mode, and an "Open in Colab" link; and an index page, the lesson table, rendered by
-   the same exporter from a notebook of markdown cells;
+   the same exporter from a notebook of markdown cells; the executed notebooks go beside the pages
+   (_site/executed/, read by tools/prose_numbers.py);
 4. copies MathJax from Debian's libjs-mathjax into the site, so that the pages need no network.
 
 The site is the same, byte for byte, on every build of the same commit, except where a lesson prints
@@ -41,6 +42,7 @@ SITE = ROOT / "_site"
 TEMPLATES = ROOT / "site" / "templates"
 TEMPLATE = "course"
 INDEX = "index.html"
+EXECUTED = "executed"  # the executed lessons, as notebooks, beside the pages
 LESSON_FILE = re.compile(r"^(\d\d)_\w+\.ipynb$")
 
 # The test run's environment (conftest.py), and no progress bars: they print rates and times that differ
@@ -482,6 +484,8 @@ def build(out: Path = SITE, wanted: list[str] | None = None, jobs: int = 2, read
     times, failures = {}, []
 
     def one(lesson):
+        import nbformat
+
         executed, seconds = execute(lesson, notebooks)
         make_deterministic(executed)
         problems = page_problems(executed)
@@ -489,6 +493,8 @@ def build(out: Path = SITE, wanted: list[str] | None = None, jobs: int = 2, read
             raise SiteError(f"{lesson.name} shows what a static page must not:\n  " + "\n  ".join(problems))
         page = lesson_page(executed, lessons, lessons.index(lesson), where)
         (out / lesson.page).write_text(render(html, page, lesson.name), encoding="utf-8")
+        (out / EXECUTED).mkdir(exist_ok=True)  # for tools/prose_numbers.py, and a learner who wants the notebook run
+        nbformat.write(executed, out / EXECUTED / lesson.notebook)
         print(f"{lesson.name}: executed in {seconds:.0f} s", file=sys.stderr, flush=True)
         return seconds
 
