@@ -34,10 +34,10 @@ def test_lesson_09_talks_to_a_server_given_as_base_url(tmp_path, monkeypatch):
                                                # never looked up with base_url: offline, a lookup would fail
                                                "model": "org/not-looked-up", "provider": "together"},
                                    cwd=str(NOTEBOOK.parent))
-    prompt = helpers.defaults("sdxl-base", "tiny").prompt
+    prompt = helpers.defaults("sdxl-base", "tiny", lesson="09").prompt  # the lesson's own subject, "a blue triangle"
     assert [request["inputs"] for request in server.requests] == [prompt, prompt]  # section 3 and the form's fallback
     assert server.requests[0]["parameters"]["seed"] == 2
-    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["a-red-circle-2.png", "a-red-circle-3.png"]
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["a-blue-triangle-2.png", "a-blue-triangle-3.png"]
     outputs = json.dumps(json.loads((tmp_path / "run.ipynb").read_text())["cells"])
     assert CREDENTIAL not in outputs, "the token must never appear in the notebook's outputs"
 
