@@ -31,6 +31,15 @@ def test_notebooks_are_committed_clean(notebook):
     assert "widgets" not in content.get("metadata", {}), "widget state in the metadata (GitHub shows 'Invalid Notebook')"
 
 
+LONGEST_LESSON = 60  # cells: a learner's pace (a lesson that needs more is split in two)
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.name)
+def test_every_lesson_keeps_a_learners_pace(notebook):
+    cells = json.loads(notebook.read_text())["cells"]
+    assert len(cells) <= LONGEST_LESSON, f"{len(cells)} cells: trim the lesson or split it in two"
+
+
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.name)
 def test_every_notebook_has_one_papermill_parameters_cell(notebook):
     cells = json.loads(notebook.read_text())["cells"]
