@@ -213,3 +213,23 @@ def test_a_hosted_lessons_note_says_its_full_mode_needs_a_token_not_a_gpu():
     note = build_site.lesson_note(lesson, "commit abc", hosted=True)
     assert "HF_TOKEN" in note and "no GPU" in note and "T4 GPU runtime" not in note
     assert build_site.is_hosted("from helpers.hosted import hosted_model") and not build_site.is_hosted("import helpers")
+
+
+def test_every_picture_gets_the_line_that_says_what_to_see_as_its_alternative_text():
+    import nbformat
+
+    picture = {"output_type": "display_data", "data": {"image/png": "iVBORw0KGgo="}, "metadata": {}}
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Lesson\n\n## 2. The first picture"),
+        nbformat.v4.new_code_cell("show(image)", outputs=[nbformat.from_dict(picture)]),
+        nbformat.v4.new_markdown_cell("**What you should see:** a `red` disc on a [light](x.html) background.\n\nMore."),
+        nbformat.v4.new_code_cell("show(a); show(b)", outputs=[nbformat.from_dict(picture), nbformat.from_dict(picture)]),
+    ])
+    build_site.describe_pictures(notebook)
+    alts = [output.metadata["image/png"]["alt"] for cell in notebook.cells[1::2] for output in cell.outputs]
+    assert alts == ["What you should see: a red disc on a light background.",
+                    "A figure of the section 2. The first picture (picture 1 of 2)",
+                    "A figure of the section 2. The first picture (picture 2 of 2)"]
+    html = build_site.render(build_site.exporter(None), notebook, "lesson")
+    assert 'alt="What you should see: a red disc on a light background."' in html
+    assert "No description has been provided" not in html

@@ -268,6 +268,36 @@ def title_of(notebook) -> str:
     return notebook.metadata.get("title", "")
 
 
+SHOULD_SEE = re.compile(r"what you should see[^:]*:\**\s*(.+?)(?:\n\s*\n|$)", re.IGNORECASE | re.DOTALL)
+ALT_LENGTH = 400  # characters: a screen reader reads it whole
+
+
+def plain_text(markdown: str) -> str:
+    """Markdown as a screen reader should say it: no emphasis, code marks, link targets or formula delimiters."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
+    text = re.sub(r"[*`$]|\\\(|\\\)", "", text)
+    text = " ".join(text.split())
+    return text if len(text) <= ALT_LENGTH else text[:ALT_LENGTH].rsplit(" ", 1)[0] + " …"
+
+
+def describe_pictures(notebook) -> None:
+    """Give every picture an alternative text: the "What you should see" line right after it, or else the section it
+    is in. (nbconvert alone writes "No description has been provided for this image" on every picture.)"""
+    heading = title_of(notebook)
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type == "markdown":
+            headings = re.findall(r"^#{1,4}\s+(.+)$", cell.source, flags=re.MULTILINE)
+            heading = headings[-1] if headings else heading
+            continue
+        pictures = [output for output in cell.get("outputs", []) if "image/png" in output.get("data", {})]
+        following = notebook.cells[index + 1] if index + 1 < len(notebook.cells) else None
+        seen = SHOULD_SEE.search(following.source) if following is not None and following.cell_type == "markdown" else None
+        for number, output in enumerate(pictures, start=1):
+            where = f" (picture {number} of {len(pictures)})" if len(pictures) > 1 else ""
+            alt = f"What you should see{where}: {seen.group(1)}" if seen else f"A figure of the section {heading}{where}"
+            output.setdefault("metadata", {}).setdefault("image/png", {})["alt"] = plain_text(alt)
+
+
 def lesson_page(executed, lessons: list[Lesson], position: int, revision: str):
     """The executed lesson as the site shows it: the note and the links added, the badge as a link."""
     page = copy.deepcopy(executed)
@@ -281,6 +311,7 @@ def lesson_page(executed, lessons: list[Lesson], position: int, revision: str):
     page.cells.insert(0, _markdown_cell("site-navigation-top", links))
     page.cells.append(_markdown_cell("site-navigation-bottom", links))
     page.metadata["title"] = f"{lesson.name}: {title_of(executed)}"
+    describe_pictures(page)
     return page
 
 
