@@ -18,6 +18,7 @@ def verdict(check, answer):
     ((1, 3, 96, 128), "latent_channels"),
     ((4, 96, 128), "4 dimensions"),
     ((1, 4, 768, 1024), "divide the picture's sides by 8"),
+    ((1, 4, 384, 512), "tiny mode's VAE"),
     ("big", "tuple of four whole numbers"),
 ])
 def test_latent_shape_names_the_slip(answer, hint):

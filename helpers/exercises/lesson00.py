@@ -26,6 +26,9 @@ def check_latent_shape(latent_shape) -> None:
         return report(name, False, "SDXL's VAE has a fixed number of latent channels: print `pipe.vae.config.latent_channels`.")
     if shape[2:] == (128, 96):
         return report(name, False, "height and width are swapped: tensors are (…, height, width), PIL sizes are (width, height).")
+    if shape[2:] in ((384, 512), (512, 384)):
+        return report(name, False, "that is tiny mode's VAE, which only halves each side; the question is about SDXL's, "
+                                   "whose four `block_out_channels` shrink each side by 8.")
     if shape[2:] != (96, 128):
         return report(name, False, "each latent position stands for an 8×8 block of pixels: divide the picture's sides by 8.")
     return report(name, True, "1024×768 pixels become a 4×96×128 latent: 48 times fewer numbers than the RGB picture.")
