@@ -19,7 +19,7 @@ def test_captions_name_the_colour_and_shape_of_six_colours_and_three_shapes():
     pictures = shapes.dataset(400, seed=0)
     assert {p.colour for p in pictures} == set(shapes.COLOURS) and len(shapes.COLOURS) >= 6
     assert {p.shape for p in pictures} == set(shapes.SHAPES) == {"circle", "square", "triangle"}
-    assert all(p.caption == f"a {p.colour} {p.shape}" for p in pictures)
+    assert all(p.caption == f"{'an' if p.colour == 'orange' else 'a'} {p.colour} {p.shape}" for p in pictures)
 
 
 def test_plain_pictures_have_a_light_background_and_the_given_size():
