@@ -222,14 +222,15 @@ def test_every_picture_gets_the_line_that_says_what_to_see_as_its_alternative_te
     notebook = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_markdown_cell("# Lesson\n\n## 2. The first picture"),
         nbformat.v4.new_code_cell("show(image)", outputs=[nbformat.from_dict(picture)]),
+        nbformat.v4.new_code_cell("assert image.size == (32, 32)"),
         nbformat.v4.new_markdown_cell("**What you should see:** a `red` disc on a [light](x.html) background.\n\nMore."),
         nbformat.v4.new_code_cell("show(a); show(b)", outputs=[nbformat.from_dict(picture), nbformat.from_dict(picture)]),
     ])
     build_site.describe_pictures(notebook)
-    alts = [output.metadata["image/png"]["alt"] for cell in notebook.cells[1::2] for output in cell.outputs]
+    alts = [output.metadata["image/png"]["alt"] for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
     assert alts == ["What you should see: a red disc on a light background.",
-                    "A figure of the section 2. The first picture (picture 1 of 2)",
-                    "A figure of the section 2. The first picture (picture 2 of 2)"]
+                    "A figure in section 2. The first picture (picture 1 of 2)",
+                    "A figure in section 2. The first picture (picture 2 of 2)"]
     html = build_site.render(build_site.exporter(None), notebook, "lesson")
     assert 'alt="What you should see: a red disc on a light background."' in html
     assert "No description has been provided" not in html

@@ -281,8 +281,8 @@ def plain_text(markdown: str) -> str:
 
 
 def describe_pictures(notebook) -> None:
-    """Give every picture an alternative text: the "What you should see" line right after it, or else the section it
-    is in. (nbconvert alone writes "No description has been provided for this image" on every picture.)"""
+    """Give every picture an alternative text: the "What you should see" line after it (code cells without a picture
+    may come between), or else the section it is in. (nbconvert alone writes "No description has been provided for this image" on every picture.)"""
     heading = title_of(notebook)
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type == "markdown":
@@ -290,11 +290,12 @@ def describe_pictures(notebook) -> None:
             heading = headings[-1] if headings else heading
             continue
         pictures = [output for output in cell.get("outputs", []) if "image/png" in output.get("data", {})]
-        following = notebook.cells[index + 1] if index + 1 < len(notebook.cells) else None
+        following = next((later for later in notebook.cells[index + 1:] if later.cell_type == "markdown"
+                          or any("image/png" in output.get("data", {}) for output in later.get("outputs", []))), None)
         seen = SHOULD_SEE.search(following.source) if following is not None and following.cell_type == "markdown" else None
         for number, output in enumerate(pictures, start=1):
             where = f" (picture {number} of {len(pictures)})" if len(pictures) > 1 else ""
-            alt = f"What you should see{where}: {seen.group(1)}" if seen else f"A figure of the section {heading}{where}"
+            alt = f"What you should see{where}: {seen.group(1)}" if seen else f"A figure in section {heading}{where}"
             output.setdefault("metadata", {}).setdefault("image/png", {})["alt"] = plain_text(alt)
 
 
