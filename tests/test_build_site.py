@@ -231,6 +231,11 @@ def test_every_picture_gets_the_line_that_says_what_to_see_as_its_alternative_te
     assert alts == ["What you should see: a red disc on a light background.",
                     "A figure in section 2. The first picture (picture 1 of 2)",
                     "A figure in section 2. The first picture (picture 2 of 2)"]
+    notebook.cells[3].source = "**What you should see.** Left: the picture; right: its latents.\n\nMore."
+    build_site.describe_pictures(notebook)
+    assert notebook.cells[1].outputs[0].metadata["image/png"]["alt"] == "What you should see: Left: the picture; right: its latents."
+    notebook.cells[3].source = "What you should see: a red disc on a light background."
+    build_site.describe_pictures(notebook)
     html = build_site.render(build_site.exporter(None), notebook, "lesson")
     assert 'alt="What you should see: a red disc on a light background."' in html
     assert "No description has been provided" not in html

@@ -268,7 +268,8 @@ def title_of(notebook) -> str:
     return notebook.metadata.get("title", "")
 
 
-SHOULD_SEE = re.compile(r"what you should see[^:]*:\**\s*(.+?)(?:\n\s*\n|$)", re.IGNORECASE | re.DOTALL)
+# "What you should see: ..." or "**What you should see.** ...", up to the end of the paragraph
+SHOULD_SEE = re.compile(r"what you should see[^:.\n]*[.:]\**\s*(.+?)(?:\n\s*\n|$)", re.IGNORECASE | re.DOTALL)
 ALT_LENGTH = 400  # characters: a screen reader reads it whole
 
 
