@@ -5,10 +5,10 @@ import nbformat
 import prose_numbers
 
 
-def lesson(markdown: str, printed: str) -> dict:
+def lesson(markdown: str, printed: str):
     code = nbformat.v4.new_code_cell("print(share)")
     code.outputs = [nbformat.v4.new_output("stream", name="stdout", text=printed)]
-    return {"cells": [code, nbformat.v4.new_markdown_cell(markdown)]}
+    return nbformat.v4.new_notebook(cells=[code, nbformat.v4.new_markdown_cell(markdown)])
 
 
 def test_a_typed_number_the_run_does_not_print_is_listed():
@@ -29,6 +29,6 @@ def test_code_formulas_headings_and_small_counts_are_left_out():
 
 def test_the_report_names_the_lesson_and_the_cell(tmp_path):
     path = tmp_path / "05_sdxl_base.ipynb"
-    nbformat.write(nbformat.from_dict(lesson("Takes 45 s.", "took 16 min")), path)
+    nbformat.write(lesson("Takes 45 s.", "took 16 min"), path)
     text = prose_numbers.report([path])
     assert text.startswith("## 05_sdxl_base: 1 typed numbers") and "cell 1: **45 s" not in text and "**45**" in text

@@ -397,8 +397,9 @@ FORBIDDEN_OUTPUT = {
 }
 
 
-def _output_texts(notebook):
-    """(cell number, text) of every text a lesson's outputs show: streams, tracebacks, plain text and HTML."""
+def output_texts(notebook):
+    """(cell number, text) of every text a lesson's outputs show: streams, plain text and HTML. (Also
+    what tools/prose_numbers.py reads the printed numbers from.)"""
     for number, cell in enumerate(notebook.cells):
         for output in cell.get("outputs", []):
             if output.get("output_type") == "stream":
@@ -416,7 +417,7 @@ def page_problems(notebook) -> list[str]:
     """What an executed lesson shows that a static page must not (FORBIDDEN_OUTPUT, an output longer than a screen),
     one line per cell and kind."""
     problems = []
-    for number, text in _output_texts(notebook):
+    for number, text in output_texts(notebook):
         lines = text.rstrip("\n").count("\n") + 1
         if lines > SCREEN_LINES and not text.lstrip().startswith("<"):
             problems.append(f"cell {number}: an output of {lines} lines, longer than a screen ({SCREEN_LINES})")

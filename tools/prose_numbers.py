@@ -18,13 +18,18 @@ printed when a neighbouring output shows the same number at the prose's precisio
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-EXECUTED = Path(__file__).resolve().parent.parent / "_site" / "executed"
+import nbformat
+
+from build_site import EXECUTED as EXECUTED_FOLDER
+from build_site import SITE, output_texts
+
+EXECUTED = SITE / EXECUTED_FOLDER
 NEIGHBOURS = 2  # code cells before and after a markdown cell whose outputs it may talk about
 
 NUMBER = re.compile(r"(?<![\w.])[-−]?\d[\d,]*(?:\.\d+)?(?:e[-−+]?\d+)?\s?(?:%|×|x(?![a-z]))?", re.IGNORECASE)
@@ -78,19 +83,6 @@ def typed_numbers(cell: int, markdown: str) -> list[Typed]:
     return found
 
 
-def output_text(cell: dict) -> str:
-    parts = []
-    for output in cell.get("outputs", []):
-        if output.get("output_type") == "stream":
-            parts.append("".join(output.get("text", "")))
-        for kind in ("text/plain", "text/markdown"):
-            if kind in output.get("data", {}):
-                parts.append("".join(output["data"][kind]))
-        if output.get("output_type") == "error":
-            parts.append("\n".join(output.get("traceback", [])))
-    return "\n".join(parts)
-
-
 def printed_values(text: str) -> list[float]:
     values = []
     for match in NUMBER.finditer(text):
@@ -107,25 +99,27 @@ def is_printed(number: Typed, printed: list[float]) -> bool:
     return any(round(candidate, decimals) == round(value, decimals) for candidate in candidates)
 
 
-def unprinted(notebook: dict) -> list[Typed]:
-    """The typed numbers of one executed lesson that no neighbouring code cell prints."""
-    cells = notebook["cells"]
-    code = [index for index, cell in enumerate(cells) if cell["cell_type"] == "code"]
+def unprinted(notebook) -> list[Typed]:
+    """The typed numbers of one executed lesson (an nbformat notebook) that no neighbouring code cell prints."""
+    shown = defaultdict(list)  # cell number -> the texts its outputs show, as the site shows them
+    for number, text in output_texts(notebook):
+        shown[number].append(text)
+    code = [index for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
     found = []
-    for index, cell in enumerate(cells):
-        if cell["cell_type"] != "markdown":
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "markdown":
             continue
         before = [i for i in code if i < index][-NEIGHBOURS:]
         after = [i for i in code if i > index][:NEIGHBOURS]
-        printed = printed_values("\n".join(output_text(cells[i]) for i in before + after))
-        found += [number for number in typed_numbers(index, "".join(cell["source"])) if not is_printed(number, printed)]
+        printed = printed_values("\n".join(text for i in before + after for text in shown[i]))
+        found += [number for number in typed_numbers(index, cell.source) if not is_printed(number, printed)]
     return found
 
 
 def report(paths: list[Path]) -> str:
     lines = []
     for path in paths:
-        numbers = unprinted(json.loads(path.read_text(encoding="utf-8")))
+        numbers = unprinted(nbformat.read(path, as_version=4))
         lines.append(f"## {path.stem}: {len(numbers)} typed numbers no neighbouring cell prints")
         lines += [f"- cell {number.cell}: **{number.text}** … {number.context}" for number in numbers]
         lines.append("")
