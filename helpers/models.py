@@ -194,9 +194,10 @@ def model_path(name: str, mode: str | None = None) -> str:
 # mode). Lesson 04 draws lesson 00's picture again, by hand; lesson 06's is the refiner example of SDXL 1.0's README.
 # Each tiny caption is one the tiny base drew right (colour and shape) for 8 seeds of 8 at 20 steps, guidance 5,
 # seed 0 included (tests/test_tiny_sdxl.py holds it). A lesson not listed gets the model's default.
+_MODEL_CARD_SUBJECT = (_SDXL_FULL.prompt, _SDXL_TINY.prompt)  # the model's own default: the model card's astronaut
 LESSON_PROMPTS: dict[str, tuple[str, str]] = {
-    "00": ("An astronaut riding a green horse", "a red circle"),
-    "04": ("An astronaut riding a green horse", "a red circle"),
+    "00": _MODEL_CARD_SUBJECT,
+    "04": _MODEL_CARD_SUBJECT,
     "05": ("A cozy wooden cabin in a snowy forest at dusk, warm light in the windows", "a green triangle"),
     "06": ("A majestic lion jumping from a big stone at night", "a purple square"),
     "08": ("A bowl of ramen on a wooden table, steam rising, food photography", "a yellow circle"),
@@ -213,7 +214,8 @@ def defaults(name: str, mode: str | None = None, *, lesson: str | None = None, *
     (every lesson's parameters cell)
     """
     entry = _entry(name)
-    full = entry.hub_id is not None and current_mode(mode) == "full"
+    resolved = current_mode(mode)
+    full = entry.hub_id is not None and resolved == "full"
     base = entry.full if full else entry.tiny
     if lesson is not None:
         if lesson not in LESSON_PROMPTS:
@@ -221,7 +223,7 @@ def defaults(name: str, mode: str | None = None, *, lesson: str | None = None, *
         base = replace(base, prompt=LESSON_PROMPTS[lesson][0 if full else 1])
     result = _with_choices("defaults", base, chosen)
     check_size(result.height, result.width)
-    _check_near_trained_size(name, current_mode(mode), base, result)
+    _check_near_trained_size(name, resolved, base, result)
     _check_whole_number("num_inference_steps", result.num_inference_steps)
     return result
 
