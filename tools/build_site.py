@@ -281,6 +281,10 @@ def plain_text(markdown: str) -> str:
     return text if len(text) <= ALT_LENGTH else text[:ALT_LENGTH].rsplit(" ", 1)[0] + " …"
 
 
+def _pictures(cell) -> list:
+    return [output for output in cell.get("outputs", []) if "image/png" in output.get("data", {})]
+
+
 def describe_pictures(notebook) -> None:
     """Give every picture an alternative text: the "What you should see" line after it (code cells without a picture
     may come between), or else the section it is in. (nbconvert alone writes "No description has been provided for this image" on every picture.)"""
@@ -290,9 +294,9 @@ def describe_pictures(notebook) -> None:
             headings = re.findall(r"^#{1,4}\s+(.+)$", cell.source, flags=re.MULTILINE)
             heading = headings[-1] if headings else heading
             continue
-        pictures = [output for output in cell.get("outputs", []) if "image/png" in output.get("data", {})]
-        following = next((later for later in notebook.cells[index + 1:] if later.cell_type == "markdown"
-                          or any("image/png" in output.get("data", {}) for output in later.get("outputs", []))), None)
+        pictures = _pictures(cell)
+        following = next((later for later in notebook.cells[index + 1:] if later.cell_type == "markdown" or _pictures(later)),
+                         None)
         seen = SHOULD_SEE.search(following.source) if following is not None and following.cell_type == "markdown" else None
         for number, output in enumerate(pictures, start=1):
             where = f" (picture {number} of {len(pictures)})" if len(pictures) > 1 else ""
@@ -509,6 +513,7 @@ def build(out: Path = SITE, wanted: list[str] | None = None, jobs: int = 2, read
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
+    (out / EXECUTED).mkdir()  # the executed notebooks: for tools/prose_numbers.py, and a learner who wants one run
     mathjax = mathjax_into(out)
     if mathjax is None:
         print("MathJax is not installed here (Debian: apt-get install libjs-mathjax): the pages load it from a "
@@ -527,7 +532,6 @@ def build(out: Path = SITE, wanted: list[str] | None = None, jobs: int = 2, read
             raise SiteError(f"{lesson.name} shows what a static page must not:\n  " + "\n  ".join(problems))
         page = lesson_page(executed, lessons, lessons.index(lesson), where)
         (out / lesson.page).write_text(render(html, page, lesson.name), encoding="utf-8")
-        (out / EXECUTED).mkdir(exist_ok=True)  # for tools/prose_numbers.py, and a learner who wants the notebook run
         nbformat.write(executed, out / EXECUTED / lesson.notebook)
         print(f"{lesson.name}: executed in {seconds:.0f} s", file=sys.stderr, flush=True)
         return seconds
