@@ -40,6 +40,9 @@ def caption(colour: str, shape: str) -> str:
     return f"{'an' if colour[0] in 'aeiou' else 'a'} {colour} {shape}"
 
 
+CAPTIONS = tuple(caption(colour, shape) for colour in COLOURS for shape in SHAPES)  # the world's 18 captions
+
+
 @dataclass
 class Picture:
     image: Image.Image
