@@ -7,12 +7,12 @@ from lesson_parameters import assert_refused, settings_error
 LESSON = "05"
 
 BAD_VALUES = [
-    ("mode", "is not one of", {"mode": "gpu"}),
+    ("mode", "Unknown mode", {"mode": "gpu"}),
     ("seed", "out of range", {"seed": -1}),
     ("prompt", "non-empty text", {"prompt": ""}),
     ("negative_prompt", "not a text", {"negative_prompt": 0}),
-    ("height", "not a multiple of 8", {"height": 36}),
-    ("width", "not a whole number", {"width": "wide"}),
+    ("height", "not divisible by 8", {"height": 36}),
+    ("width", "positive whole number", {"width": "wide"}),
     ("num_inference_steps", "out of range", {"num_inference_steps": 0}),
     ("guidance_scale", "out of range", {"guidance_scale": -2.0}),
     ("images_per_setting", "out of range", {"images_per_setting": 0}),
