@@ -7,14 +7,14 @@ from lesson_parameters import assert_refused, settings_error
 LESSON = "04"
 
 BAD_VALUES = [
-    ("mode", "is not one of", {"mode": "gpu"}),
+    ("mode", "Valid modes", {"mode": "gpu"}),
     ("seed", "out of range", {"seed": -1}),
     ("seed", "not a whole number", {"seed": 1.5}),
     ("prompt", "non-empty text", {"prompt": "   "}),
     ("prompt", "non-empty text", {"prompt": 42}),
     ("negative_prompt", "not a text", {"negative_prompt": ["blurry"]}),
-    ("height", "not a multiple of 8", {"height": 36}),
-    ("width", "out of range", {"width": 0}),
+    ("height", "not divisible by 8", {"height": 36}),
+    ("width", "positive whole number", {"width": 0}),
     ("num_inference_steps", "out of range", {"num_inference_steps": 0}),
     ("num_inference_steps", "not a whole number", {"num_inference_steps": 2.5}),
     ("num_inference_steps", "1000 timesteps", {"num_inference_steps": 5000}),
