@@ -57,6 +57,12 @@ CATALOGUE: dict[str, Model] = {
     "sdxl-base": Model("stabilityai/stable-diffusion-xl-base-1.0", "sdxl-base", _SDXL_FULL, _SDXL_TINY, "model_index.json", _SDXL_FILES),
     "sdxl-refiner": Model("stabilityai/stable-diffusion-xl-refiner-1.0", "sdxl-refiner", _SDXL_FULL, _SDXL_TINY, "model_index.json", _SDXL_FILES),
     "ddpm": Model("google/ddpm-cat-256", "ddpm", _DDPM_FULL, _DDPM_TINY, "config.json", _SINGLE_MODEL_FILES),
+    # Lesson 12's inpainting model: SDXL base with a 9-channel UNet (noisy latents, mask, masked-picture latents).
+    "sdxl-inpaint": Model("diffusers/stable-diffusion-xl-1.0-inpainting-0.1", "sdxl-inpaint", _SDXL_FULL, _SDXL_TINY,
+                          "model_index.json", _SDXL_FILES),
+    # Lesson 13's ControlNet, steered by edge maps (helpers.edges): one model in a flat folder; the fp16 file only.
+    "controlnet-canny": Model("diffusers/controlnet-canny-sdxl-1.0", "controlnet-canny", _SDXL_FULL, _SDXL_TINY, "config.json",
+                              ("*.json", "*.fp16.safetensors")),
     # Lesson 08's alternative VAEs for SDXL. Tiny mode has no version of them: they exist to fix or speed
     # up the real VAE (an fp16 overflow, a slow decode) and only make sense on the real model.
     "sdxl-vae-fp16-fix": Model("madebyollin/sdxl-vae-fp16-fix", None, _SDXL_FULL, _SDXL_TINY, "config.json", _SINGLE_MODEL_FILES),
@@ -169,10 +175,11 @@ def cache_dir() -> Path:
 def model_path(name: str, mode: str | None = None) -> str:
     """What to pass to `from_pretrained` for `name`: a Hub id in full mode, a local folder in tiny mode.
 
-    Names: sdxl-base, sdxl-refiner, ddpm, sdxl-vae-fp16-fix and taesdxl (full mode only: tiny mode raises
-    ModelUnavailableError), and the random-weight stand-ins sdxl-base-random,
+    Names: sdxl-base, sdxl-refiner, sdxl-inpaint, controlnet-canny, ddpm, sdxl-vae-fp16-fix and taesdxl (full
+    mode only: tiny mode raises ModelUnavailableError), and the random-weight stand-ins sdxl-base-random,
     sdxl-refiner-random, ddpm-random (local folders in either mode). In tiny mode sdxl-base and
-    sdxl-refiner are the tiny SDXL trained on coloured shapes (helpers/tiny/train.py); ddpm is the
+    sdxl-refiner are the tiny SDXL trained on coloured shapes (helpers/tiny/train.py), sdxl-inpaint and
+    controlnet-canny are built on it (helpers/tiny/train_inpaint.py, train_controlnet.py); ddpm is the
     model lesson 03 trains on coloured shapes (its committed run, helpers/tiny/checkpoints/ddpm). Tiny
     folders are assembled on the first call and reused. (00_setup; every lesson that loads a model)
     """

@@ -61,6 +61,8 @@ def test_full_mode_returns_the_hub_ids(monkeypatch, on_gpu):
     assert helpers.model_path("sdxl-base", "full") == "stabilityai/stable-diffusion-xl-base-1.0"
     assert helpers.model_path("sdxl-refiner", "full") == "stabilityai/stable-diffusion-xl-refiner-1.0"
     assert helpers.model_path("ddpm", "full") == "google/ddpm-cat-256"
+    assert helpers.model_path("sdxl-inpaint", "full") == "diffusers/stable-diffusion-xl-1.0-inpainting-0.1"
+    assert helpers.model_path("controlnet-canny", "full") == "diffusers/controlnet-canny-sdxl-1.0"
 
 
 def test_unknown_model_name_lists_the_valid_ones():
@@ -119,6 +121,27 @@ def test_tiny_mode_sdxl_names_are_the_trained_models(tiny_cache):
     for name in ("sdxl-base", "sdxl-refiner"):
         path = helpers.model_path(name, "tiny")
         assert path.endswith(name) and path != helpers.model_path(f"{name}-random", "tiny")
+
+
+def test_tiny_mode_inpainting_and_controlnet_are_local_folders_built_on_the_tiny_base(tiny_cache):
+    for name, check_file in (("sdxl-inpaint", "model_index.json"), ("controlnet-canny", "config.json")):
+        path = Path(helpers.model_path(name, "tiny"))
+        assert path.name == name and path.parent == tiny_cache and (path / check_file).is_file()
+
+
+def test_prepare_downloads_the_controlnets_fp16_weights_and_not_its_bin_files(monkeypatch, on_gpu):
+    import huggingface_hub
+
+    calls = []
+    monkeypatch.setattr(models, "_check_hub_reachable", lambda name, entry: None)
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda repo, **kw: calls.append((repo, kw)) or "/x")
+    helpers.prepare("controlnet-canny", "full")
+    helpers.prepare("sdxl-inpaint", "full")
+    (controlnet, first), (inpaint, second) = calls
+    assert controlnet == "diffusers/controlnet-canny-sdxl-1.0" and inpaint == "diffusers/stable-diffusion-xl-1.0-inpainting-0.1"
+    for options in (first, second):
+        assert "*.fp16.safetensors" in options["allow_patterns"]
+        assert not {"*.bin", "*.safetensors"} & set(options["allow_patterns"])
 
 
 def test_tiny_mode_ddpm_is_lesson_03s_committed_model(tiny_cache):

@@ -6,9 +6,13 @@ import pytest
 import torch
 from diffusers import (
     AutoencoderKL,
+    AutoPipelineForInpainting,
+    ControlNetModel,
     DDPMScheduler,
     EulerDiscreteScheduler,
+    StableDiffusionXLControlNetPipeline,
     StableDiffusionXLImg2ImgPipeline,
+    StableDiffusionXLInpaintPipeline,
     StableDiffusionXLPipeline,
     UNet2DConditionModel,
     UNet2DModel,
@@ -37,12 +41,16 @@ def count(model):
         ("sdxl-base", "vae", 83_653_863),
         ("sdxl-base", "text_encoder", 123_060_480),
         ("sdxl-base", "text_encoder_2", 694_659_840),
+        ("sdxl-inpaint", "unet", 2_567_463_684 + 5 * 320 * 3 * 3),  # conv_in takes 5 more channels
+        ("controlnet-canny", "config", 1_251_014_160),
     ],
 )
 def test_real_configs_have_the_published_parameter_counts(model, component, expected):
     config = real_config(model, component)
     with torch.device("meta"):
-        if component == "unet":
+        if model == "controlnet-canny":
+            built = ControlNetModel.from_config(config)
+        elif component == "unet":
             built = UNet2DConditionModel.from_config(config)
         elif component == "vae":
             built = AutoencoderKL.from_config(config)
@@ -56,6 +64,22 @@ def test_real_configs_have_the_published_parameter_counts(model, component, expe
 def test_base_and_refiner_share_the_vae_and_text_encoder_2_configs():
     for component in ("vae", "text_encoder_2", "scheduler"):
         assert real_config("sdxl-base", component) == real_config("sdxl-refiner", component)
+
+
+def test_the_inpainting_repository_is_sdxl_base_with_a_9_channel_unet():
+    for component in ("text_encoder", "text_encoder_2", "vae", "scheduler"):
+        assert real_config("sdxl-inpaint", component) == real_config("sdxl-base", component)
+    unet = real_config("sdxl-inpaint", "unet")
+    assert unet["in_channels"] == 9 and {**unet, "in_channels": 4} == real_config("sdxl-base", "unet")
+    index = json.loads((standins.CONFIGS / "sdxl-inpaint" / "model_index.json").read_text())
+    assert index["_class_name"] == "StableDiffusionXLInpaintPipeline" and index["requires_aesthetics_score"] is False
+
+
+def test_the_controlnet_config_copies_the_base_unets_encoder_settings():
+    controlnet, unet = real_config("controlnet-canny", "config"), real_config("sdxl-base", "unet")
+    shared = set(controlnet) & set(unet) - {"_class_name", "_diffusers_version"}
+    assert {key for key in shared if controlnet[key] != unet[key]} == set()
+    assert controlnet["conditioning_channels"] == 3 and controlnet["controlnet_conditioning_channel_order"] == "rgb"
 
 
 # --- The stand-ins change sizes only ---
@@ -158,6 +182,58 @@ def test_sdxl_standins_keep_the_real_model_index(tiny_cache):
     for name, real in [("sdxl-base-random", "sdxl-base"), ("sdxl-refiner-random", "sdxl-refiner")]:
         built = json.loads((ensure_standin(name, tiny_cache) / "model_index.json").read_text())
         assert built == json.loads((standins.CONFIGS / real / "model_index.json").read_text())
+
+
+def test_inpaint_standin_loads_as_the_inpainting_pipeline_with_a_9_channel_unet(tiny_cache):
+    folder = helpers.model_path("sdxl-inpaint", "tiny")
+    pipe = AutoPipelineForInpainting.from_pretrained(folder, **LOAD)
+    assert isinstance(pipe, StableDiffusionXLInpaintPipeline)
+    assert pipe.unet.config.in_channels == 9 and pipe.unet.config.out_channels == 4
+    assert pipe.config.requires_aesthetics_score is False and pipe.config.force_zeros_for_empty_prompt is True
+    assert json.loads((ensure_standin("sdxl-inpaint", tiny_cache) / "model_index.json").read_text()) == json.loads(
+        (standins.CONFIGS / "sdxl-inpaint" / "model_index.json").read_text())
+
+
+def test_inpaint_standin_has_the_real_layout_and_only_the_trained_sizes_differ(tiny_cache):
+    from helpers.tiny.train import TRAINED_SIZES
+
+    folder = ensure_standin("sdxl-inpaint", tiny_cache)
+    for component, weights in [("unet", "diffusion_pytorch_model"), ("vae", "diffusion_pytorch_model"),
+                               ("text_encoder", "model"), ("text_encoder_2", "model")]:
+        assert (folder / component / f"{weights}.fp16.safetensors").is_file() and (folder / component / f"{weights}.safetensors").is_file()
+        real = real_config("sdxl-inpaint", component)
+        built = json.loads((folder / component / "config.json").read_text())
+        changed = {key for key in real if key in built and built[key] != real[key]} - {"_diffusers_version", "_name_or_path", "dtype", "transformers_version"}
+        measured = {"scaling_factor"} if component == "vae" else set()  # 1 / std of the latents, as SDXL's was found
+        assert changed <= set(TRAINED_SIZES["sdxl-base"][component]) | measured, component
+    assert (folder / "tokenizer" / "vocab.json").is_file() and (folder / "tokenizer_2" / "merges.txt").is_file()
+    base = ensure_standin("sdxl-base", tiny_cache)
+    for component in ("text_encoder", "text_encoder_2", "vae"):  # the inpainting repository's are the base's
+        for file in (base / component).iterdir():
+            assert (folder / component / file.name).read_bytes() == file.read_bytes()
+
+
+def test_controlnet_standin_loads_with_the_real_call_and_keeps_the_real_keys(tiny_cache):
+    folder = helpers.model_path("controlnet-canny", "tiny")
+    controlnet = ControlNetModel.from_pretrained(folder, variant="fp16", dtype=torch.float16)  # full mode's very call
+    assert controlnet.dtype == torch.float16
+    assert sorted(path.name for path in ensure_standin("controlnet-canny", tiny_cache).iterdir() if path.name[0] != ".") == [
+        "config.json", "diffusion_pytorch_model.fp16.safetensors", "diffusion_pytorch_model.safetensors"]
+    real = real_config("controlnet-canny", "config")
+    built = json.loads((ensure_standin("controlnet-canny", tiny_cache) / "config.json").read_text())
+    assert set(built) == set(real)
+    changed = {key for key in real if built[key] != real[key]}
+    assert changed <= {*standins.CONTROLNET_SIZE_KEYS, "conditioning_embedding_out_channels"}
+    # the tiny VAE halves a picture once: the conditioning embedding halves it once too
+    assert len(built["conditioning_embedding_out_channels"]) == 2
+
+
+def test_controlnet_standin_runs_in_the_sdxl_controlnet_pipeline(tiny_cache):
+    controlnet = ControlNetModel.from_pretrained(helpers.model_path("controlnet-canny", "tiny"), variant="fp16", dtype=torch.float32)
+    pipe = StableDiffusionXLControlNetPipeline.from_pretrained(helpers.model_path("sdxl-base", "tiny"), controlnet=controlnet, **LOAD)
+    control = torch.zeros(1, 3, 32, 32)
+    image = pipe("a red circle", image=control, num_inference_steps=2, generator=helpers.generator(0)).images[0]
+    assert image.size == (32, 32)
 
 
 def test_ddpm_standin_keeps_the_flat_layout_of_ddpm_cat_256(tiny_cache):

@@ -1,4 +1,5 @@
-"""Random-weight stand-ins for SDXL base, SDXL refiner and DDPM, scaled down from the real configs.
+"""Random-weight stand-ins for SDXL base, SDXL refiner and DDPM, scaled down from the real configs, and the
+trained tiny models (SDXL base, refiner, inpainting, canny ControlNet, DDPM) assembled under the real layouts.
 
 Each stand-in keeps the real model's classes, config keys, block types, `model_index.json` and
 file names (including the `fp16` variant), so the very `from_pretrained(...)` call a lesson makes
@@ -111,7 +112,7 @@ def _write_pipeline_files(folder: Path, model: str) -> None:
 
     from .clip_tokenizer import PAD_TOKEN, PAD_TOKEN_2, write_tokenizer
 
-    if model == "sdxl-base":
+    if model in ("sdxl-base", "sdxl-inpaint"):
         write_tokenizer(folder / "tokenizer", PAD_TOKEN)
         write_tokenizer(folder / "tokenizer_2", PAD_TOKEN_2)
     EulerDiscreteScheduler.from_config(real_config(model, "scheduler")).save_pretrained(folder / "scheduler")
@@ -156,7 +157,7 @@ def _copy_trained(source: Path, destination: Path) -> None:
     from safetensors.torch import load_file, save_file
 
     _require(source, "`python -m helpers.tiny.train` (see the README)")
-    shutil.copytree(source, destination)
+    shutil.copytree(source, destination, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.csv"))  # not the loss log
     for fp16 in destination.glob("*.fp16.safetensors"):
         weights = {name: tensor.float() for name, tensor in load_file(fp16).items()}
         save_file(weights, fp16.with_name(fp16.name.replace(".fp16.", ".")), metadata={"format": "pt"})
@@ -174,6 +175,103 @@ def assemble_trained_refiner(folder: Path, base_folder: Path, checkpoints: Path 
     """A complete SDXL refiner folder: its own trained UNet, the base's text_encoder_2 and vae."""
     checkpoints = checkpoints or CHECKPOINTS
     _refiner_folder(folder, base_folder, lambda destination: _copy_trained(checkpoints / "sdxl-refiner" / "unet", destination))
+
+
+# ---------------------------------------------------------------------------------------------
+# SDXL inpainting (diffusers/stable-diffusion-xl-1.0-inpainting-0.1) and the canny ControlNet
+# (diffusers/controlnet-canny-sdxl-1.0), built on the trained tiny base.
+
+INPAINT_EXTRA_CHANNELS = 5  # the inpainting UNet's input: 4 noisy latents + 1 mask + 4 masked-picture latents
+INPAINT_SHARED_WITH_BASE = ("text_encoder", "text_encoder_2", "vae")  # the inpainting repository's are the base's
+# The tiny VAE halves a picture once (SDXL's VAE divides it by 8), so the ControlNet's conditioning embedding,
+# which must bring the control picture down to the latent grid, has 2 blocks (one halving) instead of SDXL's 4.
+CONTROLNET_CONDITIONING_CHANNELS = (16, 32)
+
+
+def inpaint_unet_from_base(base_unet):
+    """A 9-channel inpainting UNet made from a 4-channel base UNet, as the real one was made from SDXL base.
+
+    Every weight is the base's; `conv_in` gets 5 more input channels (the mask, then the masked picture's
+    latents, in the order StableDiffusionXLInpaintPipeline concatenates them), with zero weights, so before
+    any training it predicts exactly what the base predicts.
+    """
+    import torch
+    from diffusers import UNet2DConditionModel
+
+    config = {**base_unet.config, "in_channels": base_unet.config.in_channels + INPAINT_EXTRA_CHANNELS}
+    unet = UNet2DConditionModel.from_config(config).to(base_unet.dtype)
+    weights = base_unet.state_dict()
+    old = weights["conv_in.weight"]
+    extra = torch.zeros(old.shape[0], INPAINT_EXTRA_CHANNELS, *old.shape[2:], dtype=old.dtype)
+    weights["conv_in.weight"] = torch.cat([old, extra], dim=1)
+    unet.load_state_dict(weights)
+    return unet
+
+
+def controlnet_config(unet_config: dict) -> dict:
+    """The tiny ControlNet's config: the real one (configs/controlnet-canny) with only the UNet's sizes changed."""
+    real = real_config("controlnet-canny", "config")
+    sizes = {key: unet_config[key] for key in CONTROLNET_SIZE_KEYS}
+    return {**real, **sizes, "conditioning_embedding_out_channels": list(CONTROLNET_CONDITIONING_CHANNELS)}
+
+
+# The keys a ControlNet copies from its UNet (ControlNetModel.from_unet) and the tiny base's differ in.
+CONTROLNET_SIZE_KEYS = ("block_out_channels", "layers_per_block", "attention_head_dim", "transformer_layers_per_block",
+                        "cross_attention_dim", "addition_time_embed_dim", "projection_class_embeddings_input_dim")
+
+
+def controlnet_from_unet(unet):
+    """A ControlNet copied from `unet` (ControlNetModel.from_unet: its encoder and mid block, zero convolutions
+    on every output, so it changes nothing before training), with the real repository's config keys."""
+    from diffusers import ControlNetModel
+
+    copied = ControlNetModel.from_unet(unet, conditioning_embedding_out_channels=CONTROLNET_CONDITIONING_CHANNELS)
+    controlnet = ControlNetModel.from_config(controlnet_config(dict(unet.config))).to(unet.dtype)
+    controlnet.load_state_dict(copied.state_dict())
+    return controlnet
+
+
+def _save_with_real_keys(model, folder: Path, config: dict) -> None:
+    """Save both precisions, then write the config with the real file's keys only (a newer diffusers adds some)."""
+    _save_both_precisions(model, folder)
+    (folder / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+
+
+def _trained_base_unet(base_folder: Path):
+    import torch
+    from diffusers import UNet2DConditionModel
+
+    return UNet2DConditionModel.from_pretrained(base_folder / "unet", variant="fp16", use_safetensors=True, dtype=torch.float32)
+
+
+def assemble_inpaint(folder: Path, base_folder: Path, checkpoints: Path | None = None) -> None:
+    """The inpainting repository's layout: the base's tokenizers, text encoders, VAE and scheduler, and a 9-channel UNet.
+
+    The UNet is the committed one (helpers/tiny/train_inpaint.py); without it, the base's UNet widened with zero
+    weights (what training starts from).
+    """
+    _write_pipeline_files(folder, "sdxl-inpaint")
+    for component in INPAINT_SHARED_WITH_BASE:
+        shutil.copytree(base_folder / component, folder / component)
+    trained = (checkpoints or CHECKPOINTS) / "sdxl-inpaint" / "unet"
+    if trained.is_dir():
+        _copy_trained(trained, folder / "unet")
+    else:
+        _save_both_precisions(inpaint_unet_from_base(_trained_base_unet(base_folder)), folder / "unet")
+
+
+def assemble_controlnet(folder: Path, base_folder: Path, checkpoints: Path | None = None) -> None:
+    """The canny ControlNet's flat layout: config.json and the weights in fp32 and fp16 (the `fp16` variant).
+
+    The weights are the committed ones (helpers/tiny/train_controlnet.py); without them, a copy of the base's UNet
+    with zero convolutions (what training starts from).
+    """
+    trained = (checkpoints or CHECKPOINTS) / "controlnet-canny"
+    if trained.is_dir():
+        _copy_trained(trained, folder)
+    else:
+        unet = _trained_base_unet(base_folder)
+        _save_with_real_keys(controlnet_from_unet(unet), folder, controlnet_config(dict(unet.config)))
 
 
 def _build_ddpm(folder: Path) -> None:
@@ -206,7 +304,8 @@ def _fingerprint() -> str:
 
 
 # Random-weight stand-ins, and the trained tiny SDXL under the real models' names.
-STANDINS = ("sdxl-base-random", "sdxl-refiner-random", "ddpm-random", "sdxl-base", "sdxl-refiner", "ddpm")
+STANDINS = ("sdxl-base-random", "sdxl-refiner-random", "ddpm-random", "sdxl-base", "sdxl-refiner", "ddpm",
+            "sdxl-inpaint", "controlnet-canny")
 
 
 def ensure_standin(name: str, cache: Path) -> Path:
@@ -248,6 +347,10 @@ def _build(name: str, cache: Path, folder: Path, fingerprint: str) -> Path:
             assemble_trained_base(staging)
         elif name == "ddpm":
             assemble_trained_ddpm(staging)
+        elif name == "sdxl-inpaint":
+            assemble_inpaint(staging, ensure_standin("sdxl-base", cache))
+        elif name == "controlnet-canny":
+            assemble_controlnet(staging, ensure_standin("sdxl-base", cache))
         else:
             assemble_trained_refiner(staging, ensure_standin("sdxl-base", cache))
     (staging / ".complete").write_text(fingerprint)
