@@ -4,9 +4,6 @@ Judged by a small classifier written here (foreground colour, bounding-box fill)
 The classifier is first checked on the generated world itself, and must fail on random weights.
 """
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 import torch
@@ -157,9 +154,18 @@ def test_a_high_aesthetic_score_cleans_a_degraded_picture_more_than_a_low_one(re
 
 
 def test_a_short_training_run_writes_checkpoints_that_load(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "helpers.tiny.train", "--quick", "--output", str(tmp_path / "checkpoints")],
-                          capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-2000:]
+    """The script's own entry point with its command line (`python -m helpers.tiny.train --quick ...` calls the same `main`),
+    in this process: a new one would spend about 4 s of CPU importing torch and diffusers again."""
+    from diffusers.utils import logging
+
+    from helpers.tiny import train
+
+    verbosity = logging.get_verbosity()
+    try:
+        with torch.random.fork_rng():  # the script seeds torch's global generator: other tests keep theirs
+            train.main(["--quick", "--output", str(tmp_path / "checkpoints")])
+    finally:
+        logging.set_verbosity(verbosity)  # the script turns diffusers' logging down to errors for its saving
     log = (tmp_path / "checkpoints" / "loss_log.csv").read_text().splitlines()
     assert log[0] == "stage,step,loss,seconds" and {line.split(",")[0] for line in log[1:]} == {"vae", "base", "refiner"}
     assemble_trained_base(tmp_path / "base", tmp_path / "checkpoints")
