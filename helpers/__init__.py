@@ -3,7 +3,7 @@
 What is taught lives in the notebooks; these helpers only carry what every lesson needs.
 Modules: `device` (device, dtype, measuring), `display` (grids, latents, the step recorder),
 `models` (the mode and the catalogue), `checks` (clear errors for bad input), `hub` (the Hugging Face
-token), `tiny` (the offline models).
+token), `edges` (edge maps for the canny ControlNet), `tiny` (the offline models).
 """
 
 import os as _os
@@ -13,13 +13,14 @@ from .checks import check_prompt, check_size, check_strength, prepare_image
 from .device import (
     expect_trained, flush, generator, in_colab, measure, pick_device, pick_dtype, rehearsal,
 )
+from .edges import edge_map
 from .models import (
     ModelUnavailableError, SizeTooLargeError, current_mode, defaults, environment_report, mode_reason, model_path, prepare, training_defaults,
 )
 
 __all__ = [
     "ModelUnavailableError", "SizeTooLargeError", "check_prompt", "check_size", "check_strength", "current_mode", "defaults",
-    "environment_report", "expect_trained", "flush", "generator", "in_colab", "measure", "mode_reason", "model_path", "pick_device",
+    "edge_map", "environment_report", "expect_trained", "flush", "generator", "in_colab", "measure", "mode_reason", "model_path", "pick_device",
     "pick_dtype", "prepare", "prepare_image", "rehearsal", "training_defaults",
 ]
 
