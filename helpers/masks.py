@@ -1,0 +1,121 @@
+"""Masks for inpainting: a rectangle drawn from shares of the picture, a learner's mask file checked, and a mask
+scaled the way `prepare_image` scaled its picture. (12_inpainting_and_inversion)
+
+A mask is a black-and-white picture of the same size as the picture it edits: **white is repainted, black is
+kept** (diffusers' convention). diffusers reads any picture as a mask: it converts it to grey and rounds each pixel
+to 0 or 1 at half brightness, so a colour photo passed by mistake, a transparent PNG or a mask of the wrong size
+runs without complaint and repaints the wrong place. These checks say what is wrong instead, before any work.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from .checks import ParameterError, existing_path, prepare_image
+
+MASK_MODES = ("1", "L", "RGB")  # black and white, grey, or a grey picture saved as RGB (paint programs do that)
+SMALLEST_SHARE = 1 / 16  # a rectangle's side, as a share of the picture's: one cell of tiny mode's 16x16 latent grid
+
+
+def check_box(name: str, box) -> tuple[float, float, float, float]:
+    """`box` = (left, top, right, bottom) as shares of the picture's width and height, each in [0, 1]; else an error."""
+    hint = f"Give four numbers from 0 to 1, (left, top, right, bottom), e.g. {name}=[0.25, 0.25, 0.75, 0.75] for the middle."
+    if isinstance(box, (str, bytes)) or not isinstance(box, (list, tuple)) or len(box) != 4:
+        raise ParameterError(f"{name}={box!r} is not four numbers (left, top, right, bottom). {hint}")
+    for value in box:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not 0 <= value <= 1:
+            raise ParameterError(f"{name}={box!r}: {value!r} is not a share between 0 and 1. {hint}")
+    left, top, right, bottom = (float(value) for value in box)
+    if right - left < SMALLEST_SHARE or bottom - top < SMALLEST_SHARE:
+        raise ParameterError(f"{name}={box!r} is empty or too thin: right must exceed left and bottom exceed top by at "
+                             f"least {SMALLEST_SHARE:g} (a cell of the latent grid in tiny mode). {hint}")
+    if (left, top, right, bottom) == (0, 0, 1, 1):
+        raise ParameterError(f"{name}={box!r} covers the whole picture: everything would be repainted, which is "
+                             "text-to-image (lesson 05). Leave part of the picture outside the rectangle.")
+    return left, top, right, bottom
+
+
+def rectangle_mask(width: int, height: int, box) -> Image.Image:
+    """A width x height mask ("L"), white inside `box` (shares of the picture: left, top, right, bottom), black elsewhere."""
+    left, top, right, bottom = check_box("box", box)
+    pixels = np.zeros((height, width), dtype=np.uint8)
+    pixels[round(top * height):round(bottom * height), round(left * width):round(right * width)] = 255
+    return Image.fromarray(pixels, mode="L")
+
+
+def open_mask(name: str, path) -> Image.Image:
+    """The mask file at `path`, opened and checked to be a black-and-white picture (see `check_mask`)."""
+    path = existing_path(name, path, hint="Give the path of a black-and-white PNG (white = repaint), or None.")
+    try:
+        mask = Image.open(path)
+        mask.load()
+    except (UnidentifiedImageError, OSError) as error:
+        raise ParameterError(f"{name}={str(path)!r} is not a picture PIL can read ({error}). Use a PNG file.") from None
+    return check_mask(name, mask)
+
+
+def check_mask(name: str, mask: Image.Image, size: tuple[int, int] | None = None) -> Image.Image:
+    """`mask` as a 0/255 "L" picture if it is a usable mask (of `size` = (width, height), when given); else an error.
+
+    Refused: transparency or a palette (say it with black and white instead), a colour picture (a photo passed
+    by mistake), a size other than the picture's, and a mask with nothing or everything to repaint.
+    """
+    saving = "Save the mask as a black-and-white (or greyscale) PNG: white where the picture is repainted, black where it is kept."
+    if mask.mode not in MASK_MODES:
+        what = "has transparency" if mask.mode in ("RGBA", "LA", "PA") or "transparency" in mask.info else f"is in mode {mask.mode}"
+        raise ParameterError(f"{name}: the mask {what}; a mask is read as grey levels, not as transparency or colours. {saving}")
+    if mask.mode == "RGB":
+        pixels = np.asarray(mask, dtype=np.int16)
+        if np.abs(pixels - pixels[..., :1]).max() > 8:
+            raise ParameterError(f"{name}: the mask is a colour picture (its red, green and blue differ), not black and "
+                                 f"white: is it the photo rather than its mask? {saving}")
+    if size is not None and mask.size != tuple(size):
+        raise ParameterError(f"{name}: the mask is {mask.width}x{mask.height} pixels but the picture is {size[0]}x{size[1]} "
+                             "(width x height): they must match pixel for pixel. Draw the mask on the picture itself, "
+                             "or resize it to the picture's size.")
+    binary = np.asarray(mask.convert("L")) >= 128  # what diffusers does: grey to 0 or 1 at half brightness
+    if not binary.any():
+        raise ParameterError(f"{name}: the mask is all black, so nothing would be repainted. Paint white where the "
+                             "picture should change.")
+    if binary.all():
+        raise ParameterError(f"{name}: the mask is all white, so the whole picture would be repainted: that is "
+                             "text-to-image (lesson 05). Leave black what should be kept.")
+    return Image.fromarray(np.where(binary, 255, 0).astype(np.uint8), mode="L")
+
+
+def prepare_mask(mask: Image.Image, max_pixels: int | None = 1024 * 1024) -> Image.Image:
+    """`mask` scaled and cropped exactly as `prepare_image` scales and crops a picture of the same size, still 0/255.
+
+    prepare_image scales a large picture down to about `max_pixels` and crops its sides to multiples of 8; a mask
+    drawn on the original must follow it pixel for pixel. (Its warnings are the picture's, said once there.)
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scaled = prepare_image(mask.convert("RGB"), max_pixels=max_pixels)
+    return Image.fromarray(np.where(np.asarray(scaled.convert("L")) >= 128, 255, 0).astype(np.uint8), mode="L")
+
+
+def open_picture_and_mask(input_image, mask_image, drawn_size: tuple[int, int]):
+    """A lesson's `input_image` and `mask_image` parameters (paths or None), opened and checked before any work.
+
+    Returns (the picture or None, the mask as 0/255 "L" or None). The mask must have the picture's size, or
+    `drawn_size` = (width, height) when the lesson draws its own picture. Every problem is a ParameterError that
+    names the parameter.
+    """
+    picture = None
+    if input_image is not None:
+        path = existing_path("input_image", input_image, hint="Give the path of a picture (PNG, JPEG, ...), or None.")
+        try:
+            picture = Image.open(path)
+            picture.load()
+        except (UnidentifiedImageError, OSError) as error:
+            raise ParameterError(f"input_image={str(path)!r} is not a picture PIL can read ({error}). Use a PNG or JPEG "
+                                 "file.") from None
+    if mask_image is None:
+        return picture, None
+    size = picture.size if picture is not None else tuple(drawn_size)
+    return picture, check_mask("mask_image", open_mask("mask_image", mask_image), size=size)
