@@ -46,13 +46,23 @@ PARAMETERS = {
     "ddpm": {"unet": 113_673_219},
     "sdxl-vae-fp16-fix": {"vae": 83_653_863},
     "taesdxl": {"vae": 2_445_063},
+    # the base's UNet with 5 more conv_in input channels (mask, masked-picture latents); the rest is the base's
+    "sdxl-inpaint": {"text_encoder": 123_060_480, "text_encoder_2": 694_659_840, "unet": 2_567_478_084, "vae": 83_653_863},
+    "controlnet-canny": {"controlnet": 1_251_014_160},
 }
-SHARED = {"sdxl-refiner": {"text_encoder_2": "sdxl-base", "vae": "sdxl-base"}}
+# Lesson 12 loads only the inpainting repository's UNet and reuses the base's text encoders and VAE (identical).
+SHARED = {"sdxl-refiner": {"text_encoder_2": "sdxl-base", "vae": "sdxl-base"},
+          "sdxl-inpaint": {"text_encoder": "sdxl-base", "text_encoder_2": "sdxl-base", "vae": "sdxl-base"}}
+FLAT_PARTS = {"controlnet-canny": "controlnet"}  # a flat folder's one model; "unet" unless named here
 FILE_BYTES = {"ddpm": 4}  # bytes per weight in the files full mode loads; SDXL's are the fp16 variant (2)
 
 # Working memory of each stage for the real models at their native size (GiB), scaled by the pixel count.
 # "unet": one picture's steps with guidance (a batch of 2); "vae": decoding one picture in fp32 (SDXL's VAE is upcast).
-WORKING_GIB = {"text_encoder": 0.1, "text_encoder_2": 0.2, "unet": 1.5, "vae": 3.5}
+# "controlnet": an estimate: a ControlNet is a copy of the UNet's encoder and middle block (1.25B of its 2.57B
+# parameters), so about half the UNet's work, on the same batch; its residuals (27M numbers a picture at 1024x1024,
+# 0.1 GiB with guidance in fp16) wait for the UNet. It runs at every step *with* the UNet, so the UNet's stage is
+# their sum, and both stay on the GPU together (diffusers keeps a ControlNet out of the offload chain).
+WORKING_GIB = {"text_encoder": 0.1, "text_encoder_2": 0.2, "unet": 1.5, "vae": 3.5, "controlnet": 0.85}
 VAE_ENCODE_GIB = 2.5  # encoding one 1024x1024 picture in fp32 (training caches, img2img's input)
 NATIVE_PIXELS = {"ddpm": 256 * 256}  # SDXL: 1024 x 1024
 DDPM_WORKING_GIB = 0.5
@@ -156,7 +166,7 @@ def model_parameters(names, mode: str | None = None) -> dict[str, int]:
         if _is_full(mode) and name in PARAMETERS:
             counts = PARAMETERS[name]
         else:
-            counts = _count_local(Path(model_path(name, mode)))
+            counts = _count_local(Path(model_path(name, mode)), FLAT_PARTS.get(name, "unet"))
         for part, count in counts.items():
             owner = SHARED.get(name, {}).get(part, name)
             if owner == name or f"{owner}/{part}" not in parts:
@@ -170,12 +180,12 @@ def _is_full(mode: str | None) -> bool:
     return mode == "full" if mode in ("full", "tiny") else current_mode(mode) == "full"
 
 
-def _count_local(folder: Path) -> dict[str, int]:
+def _count_local(folder: Path, flat_part: str = "unet") -> dict[str, int]:
     from safetensors import safe_open
 
     counts: dict[str, int] = {}
     for file in sorted(folder.rglob("*.safetensors")):
-        part = file.parent.name if file.parent != folder else "unet"
+        part = file.parent.name if file.parent != folder else flat_part
         if part in counts:  # an fp16 and an fp32 copy of the same weights
             continue
         with safe_open(str(file), "pt") as weights:
@@ -322,13 +332,21 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
     logged, machine, dtype, bytes_per, parts, full, height, width = _plan_inputs(names, mode, machine, dtype, parameters,
                                                                                 height, width, exact_size)
 
-    def working(part: str) -> float:
+    controlnets = [part for part in parts if part.endswith("/controlnet")]
+
+    def own_work(part: str) -> float:
         model, piece = part.split("/")
         if model == "ddpm":
             return DDPM_WORKING_GIB * _scale(height, width, NATIVE_PIXELS["ddpm"]) * pictures_per_call
         if piece == "vae":
             return _vae_working(decoded_at_once, encoded_at_once, _scale(height, width, 1024 * 1024))
         return WORKING_GIB.get(piece, 0.5) * _scale(height, width, 1024 * 1024) * pictures_per_call
+
+    def working(part: str) -> float:
+        """A stage's working memory: a UNet's step includes the ControlNets that run with it, on the same batch."""
+        if part.endswith("/unet"):
+            return own_work(part) + sum(own_work(controlnet) for controlnet in controlnets)
+        return own_work(part)
 
     def weight(part: str) -> float:
         return parts[part] * bytes_per / GIB
@@ -343,7 +361,9 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
         f"working memory at {width}x{height}"
         + (f", {pictures_per_call} pictures a call" if pictures_per_call != 1 else "")
         + (f" ({_vae_words(decoded_at_once, encoded_at_once)})" if (pictures_per_call, decoded_at_once, encoded_at_once) != (1, 1, 1) else "")
-        + f": the largest stage needs {peak_work:.2f} GiB (stages run one after another)",
+        + f": the largest stage needs {peak_work:.2f} GiB (stages run one after another"
+        + (f"; a UNet step includes the ControlNet's {sum(own_work(part) for part in controlnets):.2f} GiB, run with it"
+           if controlnets else "") + ")",
         f"host: {PROCESS_GIB:.1f} GiB for the process"
         + (f", + {cast_gib:.2f} GiB while the files are cast to {dtype_name} on loading" if cast_gib else
            ", weights memory-mapped from the files while loading"),
@@ -370,7 +390,11 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
                                ("text encoders and VAE: .to(device) once", "before each pipeline runs: its UNet .to(device), then the other UNet .to('cpu')"),
                                f"UNets take turns: text encoders + VAE {resident:.2f} stay, one UNet (largest {largest:.2f}) + "
                                f"{peak_work:.2f} working, x {MARGIN} = {gpu:.1f} GiB GPU; the idle UNet waits in host RAM"))
-        gpu = max(weight(part) + working(part) for part in parts) * MARGIN
+        # A ControlNet stays on the GPU beside the UNet while it denoises (it is called at every step, so diffusers
+        # keeps it out of the offload chain): they count as one model here.
+        with_controlnets = sum(weight(part) for part in controlnets)
+        gpu = max(weight(part) + working(part) + (with_controlnets if part.endswith("/unet") else 0)
+                  for part in parts if part not in controlnets) * MARGIN
         candidates.append(("model CPU offload", PROCESS_GIB + weights, gpu,
                            ("pipe.enable_model_cpu_offload()  # and never pipe.to(device)",),
                            f"model offload: the largest model with its own working memory, x {MARGIN} = {gpu:.1f} GiB GPU; "
@@ -599,7 +623,8 @@ def record_calls() -> bool:
     """
     import diffusers
 
-    for name in ("StableDiffusionXLPipeline", "StableDiffusionXLImg2ImgPipeline", "StableDiffusionXLInpaintPipeline"):
+    for name in ("StableDiffusionXLPipeline", "StableDiffusionXLImg2ImgPipeline", "StableDiffusionXLInpaintPipeline",
+                 "StableDiffusionXLControlNetPipeline"):
         cls = getattr(diffusers, name, None)
         if cls is not None and not getattr(cls.__call__, "_records_calls", False):
             cls.__call__ = _recording_pipeline_call(cls.__call__)

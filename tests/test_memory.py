@@ -287,3 +287,86 @@ def test_the_hooks_record_a_pipeline_call_and_each_vae_decode(tmp_path, monkeypa
         ("AutoencoderKL.decode", 0, 2, 0, 32, 24), ("StableDiffusionXLPipeline", 2, 0, 0, 32, 24),
         ("AutoencoderKL.decode", 0, 1, 0, 32, 24), ("StableDiffusionXLPipeline", 2, 0, 0, 32, 24),
         ("AutoencoderKL.encode", 0, 0, 1, 16, 16)]
+
+
+# --- Lesson 12 (the inpainting UNet beside the base) and lesson 13 (the base with a ControlNet) ---
+
+
+def test_the_new_repositories_parameter_counts_are_their_real_configs_built_on_the_meta_device():
+    from diffusers import ControlNetModel, UNet2DConditionModel
+
+    from helpers.tiny.standins import real_config
+
+    with torch.device("meta"):
+        unet = UNet2DConditionModel.from_config(real_config("sdxl-inpaint", "unet"))
+        controlnet = ControlNetModel.from_config(real_config("controlnet-canny", "config"))
+    assert PARAMETERS["sdxl-inpaint"]["unet"] == sum(p.numel() for p in unet.parameters())
+    assert PARAMETERS["controlnet-canny"]["controlnet"] == sum(p.numel() for p in controlnet.parameters())
+    for part in ("text_encoder", "text_encoder_2", "vae"):
+        assert PARAMETERS["sdxl-inpaint"][part] == PARAMETERS["sdxl-base"][part]
+
+
+def test_the_inpainting_unet_beside_the_base_is_planned_as_a_second_unet_sharing_the_bases_encoders_and_vae():
+    plan = plan_memory(["sdxl-base", "sdxl-inpaint"], dtype=torch.float16, mode="full", machine=MACHINES["colab-t4"])
+    parts = json.loads(json.dumps(list(model_parameters(["sdxl-base", "sdxl-inpaint"], "full"))))
+    assert parts == ["sdxl-base/text_encoder", "sdxl-base/text_encoder_2", "sdxl-base/unet", "sdxl-base/vae", "sdxl-inpaint/unet"]
+    assert plan.name == "the UNets take turns on the GPU" and plan.host_gib <= 11 and plan.gpu_gib <= 15
+
+
+def test_the_base_with_a_controlnet_fits_a_free_colab_t4_with_both_on_the_gpu_at_once():
+    plan = plan_memory(["sdxl-base", "controlnet-canny"], dtype=torch.float16, mode="full", machine=MACHINES["colab-t4"])
+    weights = (sum(PARAMETERS["sdxl-base"].values()) + PARAMETERS["controlnet-canny"]["controlnet"]) * 2 / GIB
+    assert plan.name == "everything on the GPU" and plan.offload is None
+    assert f"= {weights:.2f} GiB of float16 weights" in str(plan) and "controlnet-canny/controlnet 2.33" in str(plan)
+    assert plan.gpu_gib <= 15 and plan.host_gib <= 11
+
+
+def test_a_controlnet_runs_with_the_unet_so_their_working_memory_adds_up():
+    t4 = MACHINES["colab-t4"]
+    alone = plan_memory(["sdxl-base"], 2048, 2048, dtype=torch.float16, mode="full", machine=t4, placement="sequential CPU offload")
+    steered = plan_memory(["sdxl-base", "controlnet-canny"], 2048, 2048, dtype=torch.float16, mode="full", machine=t4,
+                          placement="sequential CPU offload")
+    # at 2048x2048 tiling keeps the VAE at one tile, so the largest stage is the UNet's step, with the ControlNet in it
+    unet_step = (memory.WORKING_GIB["unet"] + memory.WORKING_GIB["controlnet"]) * 4
+    assert f"({memory.SEQUENTIAL_GPU_GIB} + {unet_step:.2f}) x {memory.MARGIN}" in str(steered)
+    assert steered.gpu_gib - alone.gpu_gib == pytest.approx(memory.WORKING_GIB["controlnet"] * 4 * memory.MARGIN)
+
+
+def test_model_offload_keeps_the_controlnet_on_the_gpu_beside_the_unet_never_taking_turns():
+    consumer = MACHINES["consumer-8gb"]
+    plan = plan_memory(["sdxl-base", "controlnet-canny"], dtype=torch.float16, mode="full", machine=Machine("12 GB GPU", "cuda", 32.0, 12.0))
+    assert plan.offload == "model"
+    unet, controlnet = (PARAMETERS[name][part] * 2 / GIB for name, part in (("sdxl-base", "unet"), ("controlnet-canny", "controlnet")))
+    work = memory.WORKING_GIB["unet"] + memory.WORKING_GIB["controlnet"]
+    assert plan.gpu_gib == pytest.approx((unet + controlnet + work) * memory.MARGIN)
+    assert "turns" not in str(plan_memory(["sdxl-base", "controlnet-canny"], dtype=torch.float16, mode="full", machine=consumer))
+
+
+def test_tiny_plans_count_the_tiny_controlnet_and_inpainting_unet_from_their_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("SDXL_TUTORIAL_CACHE", str(tmp_path))
+    parts = model_parameters(["sdxl-base", "sdxl-inpaint", "controlnet-canny"], "tiny")
+    assert set(parts) == {"sdxl-base/text_encoder", "sdxl-base/text_encoder_2", "sdxl-base/unet", "sdxl-base/vae",
+                          "sdxl-inpaint/unet", "controlnet-canny/controlnet"}
+    assert parts["sdxl-inpaint/unet"] - parts["sdxl-base/unet"] == 5 * 32 * 3 * 3  # conv_in's 5 more input channels
+    assert 1_000_000 < parts["controlnet-canny/controlnet"] < parts["sdxl-base/unet"]
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+def test_the_hooks_record_a_controlnet_pipeline_call(tmp_path, monkeypatch):
+    import diffusers
+    from diffusers import ControlNetModel, StableDiffusionXLControlNetPipeline
+
+    from helpers import model_path
+
+    for cls, name in ((StableDiffusionXLControlNetPipeline, "__call__"), (diffusers.AutoencoderKL, "encode"),
+                      (diffusers.AutoencoderKL, "decode")):
+        monkeypatch.setattr(cls, name, getattr(cls, name))  # put back after the test
+    log = tmp_path / "plans.jsonl"
+    monkeypatch.setenv("SDXL_TUTORIAL_PLAN_LOG", str(log))
+    assert memory.record_calls()
+    controlnet = ControlNetModel.from_pretrained(model_path("controlnet-canny", "tiny"), dtype=torch.float32)
+    pipe = StableDiffusionXLControlNetPipeline.from_pretrained(model_path("sdxl-base", "tiny"), controlnet=controlnet, dtype=torch.float32)
+    pipe.set_progress_bar_config(disable=True)
+    pipe("a red circle", image=torch.zeros(1, 3, 32, 32), num_inference_steps=2, num_images_per_prompt=2)
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(r["call"], r["pictures"], r["height"], r["width"]) for r in records][-1] == ("StableDiffusionXLControlNetPipeline", 2, 32, 32)
