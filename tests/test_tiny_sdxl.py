@@ -4,6 +4,8 @@ Judged by a small classifier written here (foreground colour, bounding-box fill)
 The classifier is first checked on the generated world itself, and must fail on random weights.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -100,7 +102,11 @@ def test_the_pipeline_defaults_to_the_trained_size(base):
 @pytest.fixture(scope="module")
 def every_prompt(base):
     """Every caption of the world with SEEDS, at 20 steps: judged here, and the first seeds of the lessons' subjects below."""
-    return draw_every_prompt(base, num_inference_steps=20, guidance_scale=5.0)
+    from helpers.warnings_policy import make_deprecations_errors
+
+    with warnings.catch_warnings():  # a module's fixture runs before conftest's policy is armed for the first test
+        make_deprecations_errors()
+        return draw_every_prompt(base, num_inference_steps=20, guidance_scale=5.0)
 
 
 def test_text_steers_colour_and_shape_for_every_prompt(every_prompt):
