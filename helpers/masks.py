@@ -44,7 +44,7 @@ def rectangle_mask(width: int, height: int, box) -> Image.Image:
     left, top, right, bottom = check_box("box", box)
     pixels = np.zeros((height, width), dtype=np.uint8)
     pixels[round(top * height):round(bottom * height), round(left * width):round(right * width)] = 255
-    return Image.fromarray(pixels, mode="L")
+    return Image.fromarray(pixels)
 
 
 def open_mask(name: str, path) -> Image.Image:
@@ -84,7 +84,7 @@ def check_mask(name: str, mask: Image.Image, size: tuple[int, int] | None = None
     if binary.all():
         raise ParameterError(f"{name}: the mask is all white, so the whole picture would be repainted: that is "
                              "text-to-image (lesson 05). Leave black what should be kept.")
-    return Image.fromarray(np.where(binary, 255, 0).astype(np.uint8), mode="L")
+    return Image.fromarray(np.where(binary, 255, 0).astype(np.uint8))
 
 
 def prepare_mask(mask: Image.Image, max_pixels: int | None = 1024 * 1024) -> Image.Image:
@@ -96,7 +96,7 @@ def prepare_mask(mask: Image.Image, max_pixels: int | None = 1024 * 1024) -> Ima
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         scaled = prepare_image(mask.convert("RGB"), max_pixels=max_pixels)
-    return Image.fromarray(np.where(np.asarray(scaled.convert("L")) >= 128, 255, 0).astype(np.uint8), mode="L")
+    return Image.fromarray(np.where(np.asarray(scaled.convert("L")) >= 128, 255, 0).astype(np.uint8))
 
 
 def open_picture_and_mask(input_image, mask_image, drawn_size: tuple[int, int]):

@@ -34,8 +34,8 @@ BAD_VALUES = [
 ]
 
 
-def save(path, array, mode):
-    Image.fromarray(np.asarray(array, dtype=np.uint8), mode=mode).save(path)
+def save(path, array):
+    Image.fromarray(np.asarray(array, dtype=np.uint8)).save(path)  # the mode follows the array: L, RGB or RGBA
     return str(path)
 
 
@@ -51,27 +51,27 @@ def test_a_bad_value_is_refused_with_a_message_naming_it(name, fragment, paramet
 
 
 def test_a_picture_and_a_mask_of_ones_own_pass(tmp_path):
-    picture = save(tmp_path / "mine.png", np.full((24, 40, 3), 200), "RGB")
-    assert settings_error(LESSON, input_image=picture, mask_image=save(tmp_path / "m.png", a_mask(24, 40), "L"),
+    picture = save(tmp_path / "mine.png", np.full((24, 40, 3), 200))
+    assert settings_error(LESSON, input_image=picture, mask_image=save(tmp_path / "m.png", a_mask(24, 40)),
                           source_prompt="a grey wall") is None
 
 
 def test_a_mask_with_the_drawn_pictures_size_passes_without_input_image(tmp_path):
-    assert settings_error(LESSON, mode="tiny", mask_image=save(tmp_path / "m.png", a_mask(), "L")) is None
+    assert settings_error(LESSON, mode="tiny", mask_image=save(tmp_path / "m.png", a_mask())) is None
 
 
-@pytest.mark.parametrize("pixels, mode, fragment", [
-    (np.zeros((32, 32)), "L", "all black"),
-    (np.full((32, 32), 255), "L", "all white"),
-    (a_mask(16, 32), "L", "must match"),
-    (np.dstack([a_mask(), np.zeros((32, 32)), a_mask()]), "RGB", "colour picture"),
-    (np.dstack([a_mask()] * 4), "RGBA", "transparency"),
+@pytest.mark.parametrize("pixels, fragment", [
+    (np.zeros((32, 32)), "all black"),
+    (np.full((32, 32), 255), "all white"),
+    (a_mask(16, 32), "must match"),
+    (np.dstack([a_mask(), np.zeros((32, 32)), a_mask()]), "colour picture"),
+    (np.dstack([a_mask()] * 4), "transparency"),
 ], ids=["empty", "full", "wrong size", "colour", "transparent"])
-def test_a_mask_that_cannot_work_is_refused(tmp_path, pixels, mode, fragment):
-    assert_refused(LESSON, "mask_image", fragment, mode="tiny", mask_image=save(tmp_path / "m.png", pixels, mode))
+def test_a_mask_that_cannot_work_is_refused(tmp_path, pixels, fragment):
+    assert_refused(LESSON, "mask_image", fragment, mode="tiny", mask_image=save(tmp_path / "m.png", pixels))
 
 
 def test_a_mask_must_match_ones_own_picture_not_the_drawn_size(tmp_path):
-    picture = save(tmp_path / "mine.png", np.full((48, 40, 3), 200), "RGB")
-    assert_refused(LESSON, "mask_image", "48", input_image=picture, mask_image=save(tmp_path / "m.png", a_mask(), "L"),
+    picture = save(tmp_path / "mine.png", np.full((48, 40, 3), 200))
+    assert_refused(LESSON, "mask_image", "48", input_image=picture, mask_image=save(tmp_path / "m.png", a_mask()),
                    source_prompt="a grey wall")

@@ -22,7 +22,7 @@ def _masks() -> list[tuple[Image.Image, int]]:
     stripe = np.zeros((32, 32), dtype=np.uint8)
     stripe[:, 9:11] = 255  # columns between the sampled ones at factor 8
     stripe[8:24, 16:24] = 255
-    return [(Image.fromarray(grey, "L"), 2), (Image.fromarray(stripe, "L"), 8), (Image.fromarray(stripe, "L"), 2)]
+    return [(Image.fromarray(grey), 2), (Image.fromarray(stripe), 8), (Image.fromarray(stripe), 2)]
 
 
 def _expected(mask: Image.Image, factor: int, threshold=lambda x: x >= 0.5, mode="nearest") -> torch.Tensor:
