@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 import torch
 from diffusers import (
@@ -307,3 +308,26 @@ def test_a_second_builder_waits_for_the_first_and_reuses_its_folder(tmp_path, mo
     waiting.join(timeout=30)
     assert not waiting.is_alive() and builds == ["ddpm-random"], "the second found the folder built and built nothing"
     assert UNet2DModel.from_pretrained(tmp_path / "ddpm-random", dtype=torch.float32) is not None
+
+
+# --- The trained stand-ins do what their real models do (measured in docs/maintaining.md; thresholds with margin) ---
+
+
+def test_the_controlnet_puts_the_object_where_the_edges_are_and_without_it_the_object_goes_anywhere(tiny_cache):
+    # measured over these 4 seeds at 10 steps: IoU 0.86 with the control, 0.11 with its scale at 0 (24 held-out
+    # pictures at 20 steps: 0.88 against 0.19, centre error 0.5 px against 9.5)
+    from helpers.tiny.shapes import foreground_mask
+    from helpers.tiny.train_controlnet import placed
+
+    controlnet = ControlNetModel.from_pretrained(helpers.model_path("controlnet-canny", "tiny"), variant="fp16", dtype=torch.float32)
+    pipe = StableDiffusionXLControlNetPipeline.from_pretrained(helpers.model_path("sdxl-base", "tiny"), controlnet=controlnet, **LOAD)
+    pipe.set_progress_bar_config(disable=True)
+    overlap = {1.0: [], 0.0: []}
+    for seed in range(4):
+        source = placed(np.random.default_rng(seed + 1000))
+        for scale, found in overlap.items():
+            image = pipe(source.caption, image=helpers.edge_map(source.image), controlnet_conditioning_scale=scale,
+                         num_inference_steps=10, generator=helpers.generator(seed)).images[0]
+            drawn, wanted = foreground_mask(image), foreground_mask(source.image)
+            found.append((drawn & wanted).sum() / max(1, (drawn | wanted).sum()))
+    assert np.mean(overlap[1.0]) > 0.6 and np.mean(overlap[1.0]) > np.mean(overlap[0.0]) + 0.4, overlap

@@ -152,11 +152,11 @@ def _require(folder: Path, how_to_make_it: str) -> None:
         )
 
 
-def _copy_trained(source: Path, destination: Path) -> None:
+def _copy_trained(source: Path, destination: Path, how_to_make_it: str = "`python -m helpers.tiny.train` (see the README)") -> None:
     """Copy a committed fp16 component and add the fp32 files the real repositories also have."""
     from safetensors.torch import load_file, save_file
 
-    _require(source, "`python -m helpers.tiny.train` (see the README)")
+    _require(source, how_to_make_it)
     shutil.copytree(source, destination, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.csv"))  # not the loss log
     for fp16 in destination.glob("*.fp16.safetensors"):
         weights = {name: tensor.float() for name, tensor in load_file(fp16).items()}
@@ -231,12 +231,6 @@ def controlnet_from_unet(unet):
     return controlnet
 
 
-def _save_with_real_keys(model, folder: Path, config: dict) -> None:
-    """Save both precisions, then write the config with the real file's keys only (a newer diffusers adds some)."""
-    _save_both_precisions(model, folder)
-    (folder / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
-
-
 def _trained_base_unet(base_folder: Path):
     import torch
     from diffusers import UNet2DConditionModel
@@ -260,18 +254,10 @@ def assemble_inpaint(folder: Path, base_folder: Path, checkpoints: Path | None =
         _save_both_precisions(inpaint_unet_from_base(_trained_base_unet(base_folder)), folder / "unet")
 
 
-def assemble_controlnet(folder: Path, base_folder: Path, checkpoints: Path | None = None) -> None:
-    """The canny ControlNet's flat layout: config.json and the weights in fp32 and fp16 (the `fp16` variant).
-
-    The weights are the committed ones (helpers/tiny/train_controlnet.py); without them, a copy of the base's UNet
-    with zero convolutions (what training starts from).
-    """
-    trained = (checkpoints or CHECKPOINTS) / "controlnet-canny"
-    if trained.is_dir():
-        _copy_trained(trained, folder)
-    else:
-        unet = _trained_base_unet(base_folder)
-        _save_with_real_keys(controlnet_from_unet(unet), folder, controlnet_config(dict(unet.config)))
+def assemble_controlnet(folder: Path, checkpoints: Path | None = None) -> None:
+    """The canny ControlNet's flat layout: config.json and the committed weights (helpers/tiny/train_controlnet.py)
+    in fp16 (the `fp16` variant) and fp32."""
+    _copy_trained((checkpoints or CHECKPOINTS) / "controlnet-canny", folder, "`python -m helpers.tiny.train_controlnet`")
 
 
 def _build_ddpm(folder: Path) -> None:
@@ -350,7 +336,7 @@ def _build(name: str, cache: Path, folder: Path, fingerprint: str) -> Path:
         elif name == "sdxl-inpaint":
             assemble_inpaint(staging, ensure_standin("sdxl-base", cache))
         elif name == "controlnet-canny":
-            assemble_controlnet(staging, ensure_standin("sdxl-base", cache))
+            assemble_controlnet(staging)
         else:
             assemble_trained_refiner(staging, ensure_standin("sdxl-base", cache))
     (staging / ".complete").write_text(fingerprint)
