@@ -18,6 +18,7 @@ sys.modules["rehearsal"] = rehearsal  # dataclasses look their module up there
 _spec.loader.exec_module(rehearsal)
 
 BASE, REFINER = "stabilityai/stable-diffusion-xl-base-1.0", "stabilityai/stable-diffusion-xl-refiner-1.0"
+INPAINT, CONTROLNET = "diffusers/stable-diffusion-xl-1.0-inpainting-0.1", "diffusers/controlnet-canny-sdxl-1.0"
 
 
 def _tiny(model, component):
@@ -69,7 +70,8 @@ def test_a_shared_component_is_a_hard_link_to_the_other_repositorys(tmp_path):
 
 def test_the_real_repositories_list_the_files_the_lessons_load():
     repos = {repo.repo_id: repo for repo in rehearsal.repositories()}
-    assert list(repos) == [BASE, REFINER, "google/ddpm-cat-256", "madebyollin/sdxl-vae-fp16-fix", "madebyollin/taesdxl"]
+    assert list(repos) == [BASE, REFINER, INPAINT, CONTROLNET, "google/ddpm-cat-256", "madebyollin/sdxl-vae-fp16-fix",
+                           "madebyollin/taesdxl"]
     base = repos[BASE].files()
     for name in ("model_index.json", "scheduler/scheduler_config.json", "tokenizer/vocab.json", "tokenizer_2/merges.txt",
                  "text_encoder/model.fp16.safetensors", "text_encoder_2/model.fp16.safetensors",
@@ -84,7 +86,34 @@ def test_the_real_repositories_list_the_files_the_lessons_load():
     assert repos["madebyollin/taesdxl"].components[0].config["_class_name"] == "AutoencoderTiny"
     total = sum(rehearsal.expected_bytes(repo) for repo in repos.values()) / 1e9
     fp16_files = rehearsal.storage_dtype() == torch.float16  # on CUDA; a CPU's cache holds fp32 numbers
-    assert (11 < total < 14) if fp16_files else (22 < total < 25), f"{total:.1f} GB"
+    assert (19 < total < 22) if fp16_files else (37 < total < 41), f"{total:.1f} GB"
+
+
+def test_the_inpainting_repository_shares_the_bases_parts_and_has_its_own_9_channel_unet():
+    inpaint = {component.path: component for component in {repo.repo_id: repo for repo in rehearsal.repositories()}[INPAINT].components}
+    assert {path for path, component in inpaint.items() if component.shared_from == BASE} == {"text_encoder", "text_encoder_2", "vae"}
+    assert inpaint["unet"].shared_from is None and inpaint["unet"].config["in_channels"] == 9
+    files = {repo.repo_id: repo for repo in rehearsal.repositories()}[INPAINT].files()
+    for name in ("model_index.json", "tokenizer/vocab.json", "tokenizer_2/merges.txt", "unet/diffusion_pytorch_model.fp16.safetensors"):
+        assert name in files
+
+
+def test_the_controlnet_repository_is_flat_with_the_fp16_variant_file_only():
+    controlnet = {repo.repo_id: repo for repo in rehearsal.repositories()}[CONTROLNET]
+    assert controlnet.files() == ["config.json", "diffusion_pytorch_model.fp16.safetensors"]
+    assert controlnet.components[0].config["_class_name"] == "ControlNetModel"
+
+
+@pytest.mark.filterwarnings("ignore:The `local_dir_use_symlinks` argument:UserWarning")  # diffusers' own call
+def test_a_flat_fp16_controlnet_loads_from_the_cache_with_full_modes_call(tmp_path):
+    from diffusers import ControlNetModel
+
+    from helpers.tiny.standins import controlnet_config
+
+    small = rehearsal.Repository(CONTROLNET, (rehearsal.Component("", controlnet_config(_tiny("sdxl-base", "unet")), True),))
+    cache = rehearsal.build_cache(tmp_path / "hub", repos=[small], min_free_gib=0)
+    controlnet = ControlNetModel.from_pretrained(CONTROLNET, variant="fp16", dtype=torch.float16, cache_dir=cache, local_files_only=True)
+    assert controlnet.dtype == torch.float16
 
 
 def test_random_weights_follow_the_rules():

@@ -90,6 +90,9 @@ PARAMETERS_CPU = {
     # the script on one process (a CPU has no second GPU): two prompts, one seed each, batch sizes 1 and 2
     "11": {**SDXL_SMALL, "seeds_per_prompt": 1, "batch_sizes": [1, 2],
            "prompts": ["An astronaut riding a green horse", "a red fox in the snow"]},
+    "12": {**SDXL_SMALL, "measure_seeds": 1},  # one seed per mask; inpainting, outpainting and inversion at 128x128
+    # one picture per measurement; two weights (the hand-vs-compel check adds 0.5 and 1.5 itself)
+    "13": {**SDXL_SMALL, "measure_seeds": 1, "word_weights": [0, 1.5]},
 }
 PARAMETERS_CUDA: dict[str, dict] = {}  # every lesson at its defaults: 1024x1024, its own step counts
 LOCAL_SERVER_LESSONS = ("09",)  # these get base_url=<a server this script starts>
@@ -186,10 +189,17 @@ def _write_ddpm_scheduler(folder: Path) -> None:
 
 TOKENIZER_FILES = ("merges.txt", "special_tokens_map.json", "tokenizer_config.json", "vocab.json")
 BASE = "stabilityai/stable-diffusion-xl-base-1.0"
+INPAINT = "diffusers/stable-diffusion-xl-1.0-inpainting-0.1"
+CONTROLNET = "diffusers/controlnet-canny-sdxl-1.0"
 
 
 def repositories() -> list[Repository]:
-    """The five repositories the lessons load in full mode, in build order (the base before the refiner)."""
+    """The seven repositories the lessons load in full mode, in build order (the base before those sharing its parts).
+
+    The refiner's and the inpainting model's shared components are hard links to the base's (their configs are
+    identical, as in the real repositories); the inpainting UNet is the base's config with 9 input channels; the
+    ControlNet is flat, with only its fp16 variant file (full mode loads `variant="fp16"`).
+    """
     from helpers.tiny.standins import CONFIGS, real_config
 
     def flat(name: str) -> dict:
@@ -209,6 +219,13 @@ def repositories() -> list[Repository]:
             Component("vae", real_config("sdxl-refiner", "vae"), True, 83_653_863, shared_from=BASE),
         ), _sdxl_files("sdxl-refiner"), ("model_index.json", "scheduler/scheduler_config.json",
                                          *(f"tokenizer_2/{name}" for name in TOKENIZER_FILES))),
+        Repository(INPAINT, (
+            Component("text_encoder", real_config("sdxl-inpaint", "text_encoder"), True, 123_060_480, shared_from=BASE),
+            Component("text_encoder_2", real_config("sdxl-inpaint", "text_encoder_2"), True, 694_659_840, shared_from=BASE),
+            Component("unet", real_config("sdxl-inpaint", "unet"), True, 2_567_478_084),
+            Component("vae", real_config("sdxl-inpaint", "vae"), True, 83_653_863, shared_from=BASE),
+        ), _sdxl_files("sdxl-inpaint"), ("model_index.json", "scheduler/scheduler_config.json", *tokenizers)),
+        Repository(CONTROLNET, (Component("", real_config("controlnet-canny", "config"), True, 1_251_014_160),)),
         Repository("google/ddpm-cat-256", (Component("", real_config("ddpm", "config"), False, 113_673_219),),
                    _write_ddpm_scheduler, ("scheduler_config.json",)),
         Repository("madebyollin/sdxl-vae-fp16-fix", (Component("", flat("sdxl-vae-fp16-fix"), False, 83_653_863),)),
