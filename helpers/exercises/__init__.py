@@ -100,6 +100,5 @@ from .lesson08 import *  # noqa: E402,F401,F403
 from .lesson09 import *  # noqa: E402,F401,F403
 from .lesson10 import *  # noqa: E402,F401,F403
 from .lesson11 import *  # noqa: E402,F401,F403
+from .lesson12 import *  # noqa: E402,F401,F403
 from .lesson13 import *  # noqa: E402,F401,F403
-from .lesson12 import *  # noqa: E402,F401,F403
-from .lesson12 import *  # noqa: E402,F401,F403
