@@ -331,3 +331,26 @@ def test_the_controlnet_puts_the_object_where_the_edges_are_and_without_it_the_o
             drawn, wanted = foreground_mask(image), foreground_mask(source.image)
             found.append((drawn & wanted).sum() / max(1, (drawn | wanted).sum()))
     assert np.mean(overlap[1.0]) > 0.6 and np.mean(overlap[1.0]) > np.mean(overlap[0.0]) + 0.4, overlap
+
+
+def test_the_inpainting_model_paints_the_asked_colour_into_the_mask(tiny_cache):
+    # measured over these 6 seeds at 10 steps: 6 of 6 (24 held-out pictures at 20 steps: colour and shape 23/24,
+    # as the base's blending)
+    from PIL import Image
+
+    from helpers.tiny import shapes
+    from helpers.tiny.train_inpaint import random_mask
+
+    pipe = AutoPipelineForInpainting.from_pretrained(helpers.model_path("sdxl-inpaint", "tiny"), **LOAD)
+    pipe.set_progress_bar_config(disable=True)
+    right = 0
+    for seed in range(6):
+        rng = np.random.default_rng(seed + 2000)
+        source = shapes.plain(rng)
+        colour = next(name for name in ("blue", "orange", "green") if name != source.colour)
+        mask = random_mask(rng, shapes.foreground_mask(source.image), "object")  # a box around the object
+        image = pipe(shapes.caption(colour, source.shape), image=source.image, mask_image=Image.fromarray(mask.astype(np.uint8) * 255),
+                     strength=1.0, num_inference_steps=10, generator=helpers.generator(seed)).images[0]
+        region = np.where(mask[..., None] > 0.5, np.asarray(image), np.uint8([240, 240, 235]))  # only what was painted
+        right += shapes.object_colour(Image.fromarray(region.astype(np.uint8))) == colour
+    assert right >= 4, f"the asked colour in {right} of 6 masks"

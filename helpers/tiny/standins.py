@@ -231,27 +231,13 @@ def controlnet_from_unet(unet):
     return controlnet
 
 
-def _trained_base_unet(base_folder: Path):
-    import torch
-    from diffusers import UNet2DConditionModel
-
-    return UNet2DConditionModel.from_pretrained(base_folder / "unet", variant="fp16", use_safetensors=True, dtype=torch.float32)
-
-
 def assemble_inpaint(folder: Path, base_folder: Path, checkpoints: Path | None = None) -> None:
-    """The inpainting repository's layout: the base's tokenizers, text encoders, VAE and scheduler, and a 9-channel UNet.
-
-    The UNet is the committed one (helpers/tiny/train_inpaint.py); without it, the base's UNet widened with zero
-    weights (what training starts from).
-    """
+    """The inpainting repository's layout: the base's tokenizers, text encoders, VAE and scheduler, and the committed
+    9-channel UNet (helpers/tiny/train_inpaint.py)."""
     _write_pipeline_files(folder, "sdxl-inpaint")
     for component in INPAINT_SHARED_WITH_BASE:
         shutil.copytree(base_folder / component, folder / component)
-    trained = (checkpoints or CHECKPOINTS) / "sdxl-inpaint" / "unet"
-    if trained.is_dir():
-        _copy_trained(trained, folder / "unet")
-    else:
-        _save_both_precisions(inpaint_unet_from_base(_trained_base_unet(base_folder)), folder / "unet")
+    _copy_trained((checkpoints or CHECKPOINTS) / "sdxl-inpaint" / "unet", folder / "unet", "`python -m helpers.tiny.train_inpaint`")
 
 
 def assemble_controlnet(folder: Path, checkpoints: Path | None = None) -> None:
