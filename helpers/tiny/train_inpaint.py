@@ -1,6 +1,6 @@
 """Train the tiny SDXL inpainting UNet on the world of coloured shapes, on a CPU.
 
-    OMP_NUM_THREADS=1 python -m helpers.tiny.train_inpaint   # ~10 min of one CPU core
+    OMP_NUM_THREADS=1 python -m helpers.tiny.train_inpaint   # ~5 min of one CPU core
     python -m helpers.tiny.train_inpaint --quick --output /tmp/inpaint-check   # a few steps: does it still work?
     python -m helpers.tiny.train_inpaint --evaluate       # measure the committed model against the base's blending
 
