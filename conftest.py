@@ -34,6 +34,8 @@ LONGEST_FIRST = (
     "notebooks/10_lora_fine_tuning.ipynb",
     "notebooks/11_generating_at_scale.ipynb",
     "tests/test_tiny_sdxl.py",
+    "notebooks/13_prompt_weights_and_controlnet.ipynb",
+    "notebooks/12_inpainting_and_inversion.ipynb",
     "notebooks/05_sdxl_base.ipynb",
     "notebooks/02_schedulers.ipynb",
 )
