@@ -205,7 +205,8 @@ def test_committed_checkpoints_are_fp16_and_small():
 
     from helpers.tiny.standins import CHECKPOINTS
 
-    assert {path.name for path in CHECKPOINTS.iterdir() if path.is_dir()} == {"sdxl-base", "sdxl-refiner", "ddpm"}  # ddpm: lesson 03's
+    assert {path.name for path in CHECKPOINTS.iterdir() if path.is_dir()} == {
+        "sdxl-base", "sdxl-refiner", "ddpm", "sdxl-inpaint", "controlnet-canny"}  # ddpm: lesson 03's; the last two: lessons 12, 13
     files = [*(CHECKPOINTS / "sdxl-base").rglob("*.safetensors"), *(CHECKPOINTS / "sdxl-refiner").rglob("*.safetensors")]
     assert {path.relative_to(CHECKPOINTS).parts[:2] for path in files} == {
         ("sdxl-base", "unet"), ("sdxl-base", "vae"), ("sdxl-base", "text_encoder"), ("sdxl-base", "text_encoder_2"),
@@ -214,3 +215,15 @@ def test_committed_checkpoints_are_fp16_and_small():
     assert all(path.name.endswith(".fp16.safetensors") for path in files)
     assert all({t.dtype for t in load_file(path).values()} == {torch.float16} for path in files)
     assert sum(path.stat().st_size for path in files) <= 25 * 2**20
+
+
+def test_the_inpainting_unet_and_the_controlnet_are_committed_fp16_and_under_10_mb_each():
+    from safetensors.torch import load_file
+
+    from helpers.tiny.standins import CHECKPOINTS
+
+    for name in ("sdxl-inpaint", "controlnet-canny"):  # issue 22: each checkpoint at most 10 MB
+        files = list((CHECKPOINTS / name).rglob("*.safetensors"))
+        assert files and all(path.name.endswith(".fp16.safetensors") for path in files), name
+        assert all({t.dtype for t in load_file(path).values()} == {torch.float16} for path in files), name
+        assert sum(path.stat().st_size for path in files) <= 10 * 2**20, name
