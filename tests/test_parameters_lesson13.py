@@ -15,6 +15,7 @@ BAD_VALUES = [
     ("word_weights", "out of range", {"word_weights": [0, 5]}),
     ("word_weights", "not a list", {"word_weights": 1.5}),
     ("blend_colour", "is not one of", {"blend_colour": "pink"}),
+    ("blend_colour", "the prompt's own colour", {"blend_colour": "blue"}),
     ("height", "divisible by 8", {"height": 36}),
     ("width", "positive whole number", {"width": -8}),
     ("num_inference_steps", "whole number >= 1", {"num_inference_steps": 0}),
@@ -26,6 +27,10 @@ BAD_VALUES = [
     ("control_guidance_start", "out of range", {"control_guidance_start": 1.0}),
     ("control_guidance_end", "out of range", {"control_guidance_start": 0.5, "control_guidance_end": 0.5}),
 ]
+
+
+def test_the_default_blend_colour_is_never_the_prompts_own():
+    assert settings_error(LESSON, prompt="a yellow circle") is None
 
 
 def test_own_choices_pass(tmp_path):
