@@ -57,9 +57,10 @@ CATALOGUE: dict[str, Model] = {
     "sdxl-base": Model("stabilityai/stable-diffusion-xl-base-1.0", "sdxl-base", _SDXL_FULL, _SDXL_TINY, "model_index.json", _SDXL_FILES),
     "sdxl-refiner": Model("stabilityai/stable-diffusion-xl-refiner-1.0", "sdxl-refiner", _SDXL_FULL, _SDXL_TINY, "model_index.json", _SDXL_FILES),
     "ddpm": Model("google/ddpm-cat-256", "ddpm", _DDPM_FULL, _DDPM_TINY, "config.json", _SINGLE_MODEL_FILES),
-    # Lesson 12's inpainting model: SDXL base with a 9-channel UNet (noisy latents, mask, masked-picture latents).
+    # Lesson 12's inpainting model: SDXL base with a 9-channel UNet (noisy latents, mask, masked-picture latents). The
+    # lesson loads only its UNet (the text encoders and VAE are the base's), so full mode fetches only that: 5.1 GB, not 7.
     "sdxl-inpaint": Model("diffusers/stable-diffusion-xl-1.0-inpainting-0.1", "sdxl-inpaint", _SDXL_FULL, _SDXL_TINY,
-                          "model_index.json", _SDXL_FILES),
+                          "unet/config.json", ("unet/*.json", "unet/*.fp16.safetensors")),
     # Lesson 13's ControlNet, steered by edge maps (helpers.edges): one model in a flat folder; the fp16 file only.
     "controlnet-canny": Model("diffusers/controlnet-canny-sdxl-1.0", "controlnet-canny", _SDXL_FULL, _SDXL_TINY, "config.json",
                               ("*.json", "*.fp16.safetensors")),

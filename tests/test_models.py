@@ -124,7 +124,7 @@ def test_tiny_mode_sdxl_names_are_the_trained_models(tiny_cache):
 
 
 def test_tiny_mode_inpainting_and_controlnet_are_local_folders_built_on_the_tiny_base(tiny_cache):
-    for name, check_file in (("sdxl-inpaint", "model_index.json"), ("controlnet-canny", "config.json")):
+    for name, check_file in (("sdxl-inpaint", "unet/config.json"), ("controlnet-canny", "config.json")):
         path = Path(helpers.model_path(name, "tiny"))
         assert path.name == name and path.parent == tiny_cache and (path / check_file).is_file()
 
@@ -139,9 +139,10 @@ def test_prepare_downloads_the_controlnets_fp16_weights_and_not_its_bin_files(mo
     helpers.prepare("sdxl-inpaint", "full")
     (controlnet, first), (inpaint, second) = calls
     assert controlnet == "diffusers/controlnet-canny-sdxl-1.0" and inpaint == "diffusers/stable-diffusion-xl-1.0-inpainting-0.1"
+    assert "*.fp16.safetensors" in first["allow_patterns"]
+    assert second["allow_patterns"] == ["unet/*.json", "unet/*.fp16.safetensors"]  # lesson 12 loads only its UNet
     for options in (first, second):
-        assert "*.fp16.safetensors" in options["allow_patterns"]
-        assert not {"*.bin", "*.safetensors"} & set(options["allow_patterns"])
+        assert not {"*.bin", "*.safetensors", "unet/*.safetensors"} & set(options["allow_patterns"])
 
 
 def test_tiny_mode_ddpm_is_lesson_03s_committed_model(tiny_cache):
