@@ -90,6 +90,20 @@ def test_the_readers_find_no_object_on_a_plain_background():
     assert np.isnan(shapes.object_centre(empty)).all()
 
 
+def test_overlap_is_the_intersection_over_union_of_the_two_objects():
+    from PIL import Image
+
+    square = shapes.draw("red", "square", 32, (12, 16), 6)
+    moved = shapes.draw("blue", "square", 32, (16, 16), 6)  # the same square, 4 px to the right, another colour
+    a, b = shapes.foreground_mask(square), shapes.foreground_mask(moved)
+    assert shapes.overlap(square, square) == 1.0 and shapes.overlap(square, moved) == shapes.overlap(moved, square)
+    assert shapes.overlap(square, moved) == pytest.approx((a & b).sum() / (a | b).sum()) and 0.4 < shapes.overlap(square, moved) < 0.8
+    far = shapes.draw("red", "square", 32, (26, 26), 4)
+    empty = Image.new("RGB", (32, 32), (240, 240, 235))
+    assert shapes.overlap(square, far) == 0.0 and shapes.overlap(empty, empty) == 0.0
+    assert isinstance(shapes.overlap(square, moved), float)
+
+
 def test_parse_caption_finds_the_world_words_in_a_prompt():
     assert shapes.parse_caption("A Red circle, please") == ("red", "circle")
     assert shapes.parse_caption("An astronaut riding a green horse") == ("green", None)

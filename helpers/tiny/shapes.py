@@ -194,6 +194,13 @@ def foreground_mask(picture) -> np.ndarray:
     return np.linalg.norm(pixels - np.median(border, axis=0), axis=2) > 60
 
 
+def overlap(picture, other) -> float:
+    """How well two pictures' objects coincide: the intersection over union of their foreground masks, 1 for the
+    same silhouette in the same place, 0 when they do not touch (or neither picture has an object)."""
+    drawn, wanted = foreground_mask(picture), foreground_mask(other)
+    return float((drawn & wanted).sum() / max(1, (drawn | wanted).sum()))
+
+
 def object_colour(picture) -> str | None:
     """The palette colour nearest to the object's mean colour; None when no object stands out."""
     mask = foreground_mask(picture)
