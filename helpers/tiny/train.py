@@ -110,14 +110,18 @@ class Log:
 
 
 def _optimise(parameters, steps: int, learning_rate: float):
+    """AdamW with a one-cycle schedule. `parameters`: tensors, or torch's parameter groups (dicts with "params" and
+    an optional "lr", which overrides `learning_rate` for that group and is that group's peak)."""
     optimiser = torch.optim.AdamW(parameters, lr=learning_rate, weight_decay=1e-2)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=learning_rate, total_steps=max(steps, 2), pct_start=0.1)
+    peaks = [group["lr"] for group in optimiser.param_groups]
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=peaks, total_steps=max(steps, 2), pct_start=0.1)
     return optimiser, schedule
 
 
 def _loop(stage: str, steps: int, parameters, learning_rate: float, loss_of_step, log: Log):
-    parameters = list(parameters)
-    optimiser, schedule = _optimise(parameters, steps, learning_rate)
+    """`steps` steps of `loss_of_step` (AdamW, one-cycle, gradients clipped at 1); `parameters` as for `_optimise`."""
+    optimiser, schedule = _optimise(list(parameters), steps, learning_rate)
+    parameters = [parameter for group in optimiser.param_groups for parameter in group["params"]]
     bar = tqdm(range(steps), desc=stage)
     average = None
     for step in bar:
@@ -132,6 +136,50 @@ def _loop(stage: str, steps: int, parameters, learning_rate: float, loss_of_step
         log(stage, step, value)
         bar.set_postfix(loss=f"{average:.4f}")
     return average
+
+
+def frozen_base(device: str):
+    """The committed tiny base pipeline in fp32, every model in eval mode and frozen: what the fine-tuned models
+    (train_inpaint, train_controlnet) start from and train beside."""
+    from diffusers import StableDiffusionXLPipeline
+
+    from ..models import cache_dir
+    from .standins import ensure_standin
+
+    folder = ensure_standin("sdxl-base", cache_dir())
+    pipe = StableDiffusionXLPipeline.from_pretrained(folder, variant="fp16", use_safetensors=True, dtype=torch.float32).to(device)
+    for model in (pipe.unet, pipe.vae, pipe.text_encoder, pipe.text_encoder_2):
+        model.eval().requires_grad_(False)
+    return pipe
+
+
+def fine_tuning_main(argv, what: str, folder: str, plan, quick, train_and_save, evaluate) -> None:
+    """The command line of a model fine-tuned from the tiny base (train_inpaint, train_controlnet).
+
+    `what` names the model, `folder` is its folder under --output, `plan`/`quick` are the full and --quick plans
+    (dataclasses with `steps` and `seed`), `train_and_save(plan, log, device, output)` trains and writes it, and
+    `evaluate()` measures the committed one (a dict, printed as JSON).
+    """
+    parser = argparse.ArgumentParser(description=f"Train {what} on coloured shapes.")
+    parser.add_argument("--output", type=Path, default=CHECKPOINTS, help=f"default: {CHECKPOINTS}")
+    parser.add_argument("--quick", action="store_true", help="a few steps, to check the script works")
+    parser.add_argument("--evaluate", action="store_true", help="measure the committed model instead of training")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument("--device", default="cpu")
+    arguments = parser.parse_args(argv)
+    if arguments.evaluate:
+        import json
+
+        print(json.dumps(evaluate(), indent=2))
+        return
+    plan = quick if arguments.quick else plan
+    plan = replace(plan, seed=arguments.seed, steps=arguments.steps or plan.steps)
+    torch.manual_seed(plan.seed)
+    log = Log(arguments.output / folder / "loss_log.csv")
+    print(f"Training {what} into {arguments.output / folder} with {plan}")
+    train_and_save(plan, log, arguments.device, arguments.output)
+    print(f"Done in {time.perf_counter() - log.start:.0f} s; losses in {arguments.output / folder / 'loss_log.csv'}")
 
 
 # ---------------------------------------------------------------------------------------------

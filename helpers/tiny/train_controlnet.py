@@ -20,9 +20,7 @@ the UNet's noise prediction on every timestep; captions are dropped to zero embe
 
 from __future__ import annotations
 
-import argparse
-import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,8 +28,8 @@ import torch
 import torch.nn.functional as F
 
 from . import shapes
-from .standins import CHECKPOINTS, controlnet_config, controlnet_from_unet
-from .train import SIZE, Log, _loop, _sample_latents, encode_pictures
+from .standins import controlnet_config, controlnet_from_unet
+from .train import SIZE, Log, _loop, _sample_latents, encode_pictures, fine_tuning_main, frozen_base
 
 
 @dataclass(frozen=True)
@@ -64,23 +62,10 @@ def control_tensor(images) -> torch.Tensor:
     return torch.from_numpy(np.stack([np.asarray(edge_map(image), dtype=np.float32) / 255 for image in images])).permute(0, 3, 1, 2)
 
 
-def _base_pipeline(device: str):
-    from diffusers import StableDiffusionXLPipeline
-
-    from ..models import cache_dir
-    from .standins import ensure_standin
-
-    folder = ensure_standin("sdxl-base", cache_dir())
-    pipe = StableDiffusionXLPipeline.from_pretrained(folder, variant="fp16", use_safetensors=True, dtype=torch.float32).to(device)
-    for model in (pipe.unet, pipe.vae, pipe.text_encoder, pipe.text_encoder_2):
-        model.eval().requires_grad_(False)
-    return pipe
-
-
 def train(plan: Plan, log: Log, device: str):
     from diffusers import DDPMScheduler
 
-    base = _base_pipeline(device)
+    base = frozen_base(device)
     controlnet = controlnet_from_unet(base.unet).to(device).train()
     noise_scheduler = DDPMScheduler.from_config(base.scheduler.config)
     rng = np.random.default_rng(plan.seed + 20)
@@ -131,12 +116,6 @@ def save(controlnet, unet, output: Path) -> None:
 # Measuring it
 
 
-def silhouette_iou(picture, control_picture) -> float:
-    """Overlap of the objects (foreground masks) of two pictures of the shapes world: 1 is the same silhouette."""
-    drawn, wanted = shapes.foreground_mask(picture), shapes.foreground_mask(control_picture)
-    return float((drawn & wanted).sum() / max(1, (drawn | wanted).sum()))
-
-
 def evaluate(seeds: int = 24, steps: int = 20, guidance: float = 5.0) -> dict:
     """Does the object follow the control picture (IoU, centre error), and does the prompt still choose the colour?"""
     from diffusers import ControlNetModel, StableDiffusionXLControlNetPipeline, StableDiffusionXLPipeline
@@ -159,7 +138,7 @@ def evaluate(seeds: int = 24, steps: int = 20, guidance: float = 5.0) -> dict:
             extra = {"image": edge_map(control_source.image)} if name == "with the ControlNet" else {}
             image = pipe(prompt, height=SIZE, width=SIZE, num_inference_steps=steps, guidance_scale=guidance,
                          generator=torch.Generator().manual_seed(seed), **extra).images[0]
-            results[name]["iou"].append(silhouette_iou(image, control_source.image))
+            results[name]["iou"].append(shapes.overlap(image, control_source.image))
             error = np.linalg.norm(shapes.object_centre(image) - shapes.object_centre(control_source.image))
             results[name]["centre"].append(float(error) if np.isfinite(error) else float(SIZE))
             results[name]["colour"] += shapes.object_colour(image) == colour
@@ -173,26 +152,8 @@ def evaluate(seeds: int = 24, steps: int = 20, guidance: float = 5.0) -> dict:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description="Train the tiny canny ControlNet on coloured shapes.")
-    parser.add_argument("--output", type=Path, default=CHECKPOINTS, help=f"default: {CHECKPOINTS}")
-    parser.add_argument("--quick", action="store_true", help="a few steps, to check the script works")
-    parser.add_argument("--evaluate", action="store_true", help="measure the committed ControlNet instead of training")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--steps", type=int, default=None)
-    parser.add_argument("--device", default="cpu")
-    arguments = parser.parse_args(argv)
-    if arguments.evaluate:
-        import json
-
-        print(json.dumps(evaluate(), indent=2))
-        return
-    plan = QUICK if arguments.quick else Plan()
-    plan = replace(plan, seed=arguments.seed, steps=arguments.steps or plan.steps)
-    torch.manual_seed(plan.seed)
-    log = Log(arguments.output / "controlnet-canny" / "loss_log.csv")
-    print(f"Training the tiny canny ControlNet into {arguments.output / 'controlnet-canny'} with {plan}")
-    save(*train(plan, log, arguments.device), arguments.output)
-    print(f"Done in {time.perf_counter() - log.start:.0f} s; losses in {arguments.output / 'controlnet-canny' / 'loss_log.csv'}")
+    fine_tuning_main(argv, "the tiny canny ControlNet", "controlnet-canny", Plan(), QUICK,
+                     lambda plan, log, device, output: save(*train(plan, log, device), output), evaluate)
 
 
 if __name__ == "__main__":

@@ -24,9 +24,7 @@ frozen (the real repository's are the base's too).
 
 from __future__ import annotations
 
-import argparse
-import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,8 +32,8 @@ import torch
 import torch.nn.functional as F
 
 from . import shapes
-from .standins import CHECKPOINTS, inpaint_unet_from_base
-from .train import BASE_KINDS, SIZE, Log, _sample_latents, encode_pictures
+from .standins import inpaint_unet_from_base
+from .train import BASE_KINDS, SIZE, Log, _loop, _sample_latents, encode_pictures, fine_tuning_main, frozen_base
 
 MASK_KINDS = {"box": 0.3, "object": 0.3, "border": 0.3, "whole": 0.1}
 CONV_IN_SPEED = 10  # conv_in's learning rate, in multiples of the rest's (its 5 new input channels start at zero)
@@ -96,21 +94,11 @@ def inpainting_inputs(vae, pictures_tensor, masks, generator):
     return mask, masked_image_latents
 
 
-def _base_pipeline(device: str):
-    from diffusers import StableDiffusionXLPipeline
-
-    from ..models import cache_dir
-    from .standins import ensure_standin
-
-    folder = ensure_standin("sdxl-base", cache_dir())
-    return StableDiffusionXLPipeline.from_pretrained(folder, variant="fp16", use_safetensors=True, dtype=torch.float32).to(device)
-
-
 def train(plan: Plan, log: Log, device: str):
     from diffusers import DDPMScheduler
 
-    base = _base_pipeline(device)
-    vae = base.vae.eval().requires_grad_(False)
+    base = frozen_base(device)
+    vae = base.vae
     unet = inpaint_unet_from_base(base.unet).to(device).train()
     noise_scheduler = DDPMScheduler.from_config(base.scheduler.config)
     pictures = shapes.dataset(plan.pictures, plan.seed + 10, SIZE, BASE_KINDS)
@@ -147,39 +135,13 @@ def train(plan: Plan, log: Log, device: str):
         weight = ((1 - alphas) / alphas).clamp(1.0, HIGH_NOISE_WEIGHT)
         return (F.mse_loss(prediction, noise, reduction="none").mean(dim=(1, 2, 3)) * weight).mean()
 
-    _loop_with_fast_conv_in(unet, plan, loss_of_step, log)
-    return unet.eval().requires_grad_(False)
-
-
-def _loop_with_fast_conv_in(unet, plan: Plan, loss_of_step, log: Log) -> None:
-    """train.py's loop (AdamW, one-cycle, gradients clipped at 1), with `conv_in` learning CONV_IN_SPEED times faster.
-
-    The new input channels start at zero; at the base's learning rate they had grown to only a twentieth of the
-    old channels' weights after 1,200 steps, and the model still redrew the whole picture instead of keeping what
-    is outside the mask.
-    """
-    from tqdm.auto import tqdm
-
+    # conv_in learns CONV_IN_SPEED times faster: its new input channels start at zero, and at the base's learning rate
+    # they had grown to only a twentieth of the old channels' weights after 1,200 steps (the model still redrew the
+    # whole picture instead of keeping what is outside the mask).
     others = [parameter for name, parameter in unet.named_parameters() if not name.startswith("conv_in.")]
-    groups = [{"params": list(unet.conv_in.parameters()), "lr": plan.learning_rate * CONV_IN_SPEED},
-              {"params": others, "lr": plan.learning_rate}]
-    optimiser = torch.optim.AdamW(groups, weight_decay=1e-2)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=[group["lr"] for group in groups],
-                                                   total_steps=max(plan.steps, 2), pct_start=0.1)
-    parameters = [*groups[0]["params"], *others]
-    bar = tqdm(range(plan.steps), desc="inpaint")
-    average = None
-    for step in bar:
-        loss = loss_of_step(step)
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(parameters, 1.0)
-        optimiser.step()
-        schedule.step()
-        value = loss.item()
-        average = value if average is None else 0.98 * average + 0.02 * value
-        log("inpaint", step, value)
-        bar.set_postfix(loss=f"{average:.4f}")
+    groups = [{"params": list(unet.conv_in.parameters()), "lr": plan.learning_rate * CONV_IN_SPEED}, {"params": others}]
+    _loop("inpaint", plan.steps, groups, plan.learning_rate, loss_of_step, log)
+    return unet.eval().requires_grad_(False)
 
 
 def save(unet, output: Path) -> None:
@@ -257,8 +219,7 @@ def evaluate(seeds: int = 24, steps: int = 20, guidance: float = 5.0) -> dict:
             filled = run(source.image, large, prompt)
             results[name]["large"] += shapes.object_colour(filled) == colour and shapes.object_shape(filled) == shape
             completed = run(Image.fromarray(known), outpaint, prompt)
-            drawn, expected = shapes.foreground_mask(completed), shapes.foreground_mask(truth)
-            results[name]["iou"].append(float((drawn & expected).sum() / max(1, (drawn | expected).sum())))
+            results[name]["iou"].append(shapes.overlap(completed, truth))
             results[name]["outpaint"] += shapes.object_colour(completed) == colour and shapes.object_shape(completed) == shape
     summary = {"pictures": seeds, "vae round trip (/255)": round(float(np.mean(round_trip)), 2)}
     for name, result in results.items():
@@ -273,26 +234,8 @@ def evaluate(seeds: int = 24, steps: int = 20, guidance: float = 5.0) -> dict:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description="Train the tiny SDXL inpainting UNet on coloured shapes.")
-    parser.add_argument("--output", type=Path, default=CHECKPOINTS, help=f"default: {CHECKPOINTS}")
-    parser.add_argument("--quick", action="store_true", help="a few steps, to check the script works")
-    parser.add_argument("--evaluate", action="store_true", help="measure the committed model instead of training")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--steps", type=int, default=None)
-    parser.add_argument("--device", default="cpu")
-    arguments = parser.parse_args(argv)
-    if arguments.evaluate:
-        import json
-
-        print(json.dumps(evaluate(), indent=2))
-        return
-    plan = QUICK if arguments.quick else Plan()
-    plan = replace(plan, seed=arguments.seed, steps=arguments.steps or plan.steps)
-    torch.manual_seed(plan.seed)
-    log = Log(arguments.output / "sdxl-inpaint" / "loss_log.csv")
-    print(f"Training the tiny SDXL inpainting UNet into {arguments.output / 'sdxl-inpaint'} with {plan}")
-    save(train(plan, log, arguments.device), arguments.output)
-    print(f"Done in {time.perf_counter() - log.start:.0f} s; losses in {arguments.output / 'sdxl-inpaint' / 'loss_log.csv'}")
+    fine_tuning_main(argv, "the tiny SDXL inpainting UNet", "sdxl-inpaint", Plan(), QUICK,
+                     lambda plan, log, device, output: save(train(plan, log, device), output), evaluate)
 
 
 if __name__ == "__main__":
