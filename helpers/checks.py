@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 
 # ---------------------------------------------------------------------------------------------
@@ -92,6 +92,19 @@ def existing_path(name: str, value, folder: bool = False, hint: str = "") -> Pat
         where = f" (relative paths start from {Path.cwd()})" if not path.is_absolute() else ""
         _refuse(name, value, f"is not an existing {'folder' if folder else 'file'}{where}", hint)
     return path
+
+
+def open_picture(name: str, value, hint: str = "Give the path of a picture (PNG, JPEG, ...), or None.",
+                 use: str = "a PNG or JPEG file") -> Image.Image:
+    """The picture file `value`, opened and read whole; a ParameterError naming `name` if there is no such file or
+    PIL cannot read it (`hint` says what to give, `use` which kind of file)."""
+    path = existing_path(name, value, hint=hint)
+    try:
+        picture = Image.open(path)
+        picture.load()
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as error:
+        raise ParameterError(f"{name}={str(path)!r} is not a picture PIL can read ({error}). Use {use}.") from None
+    return picture
 
 
 def check_size(height: int, width: int) -> None:

@@ -13,9 +13,9 @@ import math
 import warnings
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-from .checks import ParameterError, existing_path, prepare_image
+from .checks import ParameterError, open_picture, prepare_image, whole_number
 
 MASK_MODES = ("1", "L", "RGB")  # black and white, grey, or a grey picture saved as RGB (paint programs do that)
 SMALLEST_SHARE = 1 / 16  # a rectangle's side, as a share of the picture's: one cell of tiny mode's 16x16 latent grid
@@ -41,20 +41,23 @@ def check_box(name: str, box) -> tuple[float, float, float, float]:
 
 def rectangle_mask(width: int, height: int, box) -> Image.Image:
     """A width x height mask ("L"), white inside `box` (shares of the picture: left, top, right, bottom), black elsewhere."""
+    width = whole_number("width", width, hint="The mask's width in pixels: the picture's width, e.g. picture.width.")
+    height = whole_number("height", height, hint="The mask's height in pixels: the picture's height, e.g. picture.height.")
     left, top, right, bottom = check_box("box", box)
     pixels = np.zeros((height, width), dtype=np.uint8)
     pixels[round(top * height):round(bottom * height), round(left * width):round(right * width)] = 255
+    if not pixels.any():
+        raise ParameterError(f"box={box!r} covers no whole pixel of a {width}x{height} picture once rounded to pixels: "
+                             "make the box larger, or the picture.")
+    if pixels.all():
+        raise ParameterError(f"box={box!r} covers every pixel of a {width}x{height} picture once rounded to pixels: "
+                             "everything would be repainted. Leave part of the picture outside the box.")
     return Image.fromarray(pixels)
 
 
 def open_mask(name: str, path) -> Image.Image:
     """The mask file at `path`, opened and checked to be a black-and-white picture (see `check_mask`)."""
-    path = existing_path(name, path, hint="Give the path of a black-and-white PNG (white = repaint), or None.")
-    try:
-        mask = Image.open(path)
-        mask.load()
-    except (UnidentifiedImageError, OSError) as error:
-        raise ParameterError(f"{name}={str(path)!r} is not a picture PIL can read ({error}). Use a PNG file.") from None
+    mask = open_picture(name, path, hint="Give the path of a black-and-white PNG (white = repaint), or None.", use="a PNG file")
     return check_mask(name, mask)
 
 
@@ -91,10 +94,14 @@ def prepare_mask(mask: Image.Image, max_pixels: int | None = 1024 * 1024) -> Ima
     """`mask` scaled and cropped exactly as `prepare_image` scales and crops a picture of the same size, still 0/255.
 
     prepare_image scales a large picture down to about `max_pixels` and crops its sides to multiples of 8; a mask
-    drawn on the original must follow it pixel for pixel. (Its warnings are the picture's, said once there.)
+    drawn on the original must follow it pixel for pixel. (Its warnings about the size are the picture's, said once
+    there; any other warning still shows.)
     """
+    if not isinstance(mask, Image.Image):
+        raise TypeError(f"prepare_mask needs the mask as a PIL image, got {type(mask).__name__}. Make one with "
+                        "rectangle_mask, open a file with open_mask, or turn an array into one with PIL.Image.fromarray.")
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.filterwarnings("ignore", message=r"The picture is \d+x\d+", category=UserWarning)
         scaled = prepare_image(mask.convert("RGB"), max_pixels=max_pixels)
     return Image.fromarray(np.where(np.asarray(scaled.convert("L")) >= 128, 255, 0).astype(np.uint8))
 
@@ -106,15 +113,7 @@ def open_picture_and_mask(input_image, mask_image, drawn_size: tuple[int, int]):
     `drawn_size` = (width, height) when the lesson draws its own picture. Every problem is a ParameterError that
     names the parameter.
     """
-    picture = None
-    if input_image is not None:
-        path = existing_path("input_image", input_image, hint="Give the path of a picture (PNG, JPEG, ...), or None.")
-        try:
-            picture = Image.open(path)
-            picture.load()
-        except (UnidentifiedImageError, OSError) as error:
-            raise ParameterError(f"input_image={str(path)!r} is not a picture PIL can read ({error}). Use a PNG or JPEG "
-                                 "file.") from None
+    picture = None if input_image is None else open_picture("input_image", input_image)
     if mask_image is None:
         return picture, None
     size = picture.size if picture is not None else tuple(drawn_size)

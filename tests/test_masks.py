@@ -77,3 +77,53 @@ def test_a_file_that_is_not_a_picture_is_refused_as_a_mask(tmp_path):
     path.write_text("not a picture")
     with pytest.raises(ParameterError, match="not a picture PIL can read"):
         masks.open_mask("mask_image", path)
+
+
+@pytest.mark.parametrize("width, height, says", [
+    (0, 20, "width=0 is out of range"), (-4, 20, "width=-4 is out of range"), (40, 0, "height=0 is out of range"),
+    (40.5, 20, "width=40.5 is not a whole number"), (True, 20, "width=True is not a whole number"),
+])
+def test_a_rectangle_mask_of_no_size_is_refused(width, height, says):
+    with pytest.raises(ParameterError, match=says):
+        masks.rectangle_mask(width, height, (0.25, 0.25, 0.75, 0.75))
+
+
+def test_a_box_too_small_for_the_pictures_pixels_is_refused_not_an_empty_mask():
+    with pytest.raises(ParameterError, match="covers no whole pixel of a 8x8 picture"):
+        masks.rectangle_mask(8, 8, (0.1, 0.1, 0.18, 0.9))  # columns round(0.8) to round(1.44): none
+    with pytest.raises(ParameterError, match="covers every pixel of a 8x8 picture"):
+        masks.rectangle_mask(8, 8, (0.05, 0.0, 1.0, 1.0))  # rounds to the whole picture
+
+
+@pytest.mark.parametrize("bad", [np.zeros((16, 16), np.uint8), "mask.png", None])
+def test_prepare_mask_refuses_anything_but_a_picture_with_the_way_to_make_one(bad):
+    with pytest.raises(TypeError, match="prepare_mask needs the mask as a PIL image.*rectangle_mask.*Image.fromarray"):
+        masks.prepare_mask(bad)
+
+
+def test_prepare_mask_hides_only_prepare_images_size_warnings(monkeypatch):
+    def prepare_image_that_also_deprecates(image, **options):
+        warnings.warn("something our own call should not use", DeprecationWarning, stacklevel=2)
+        return prepare_image(image, **options)
+
+    monkeypatch.setattr(masks, "prepare_image", prepare_image_that_also_deprecates)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        masks.prepare_mask(masks.rectangle_mask(1203, 901, (0.2, 0.2, 0.6, 0.5)), max_pixels=256 * 256)  # scaled and cropped
+    assert [type(w.message) for w in caught] == [DeprecationWarning]
+
+
+def test_a_file_that_is_not_a_picture_is_refused_as_the_input_image(tmp_path):
+    path = tmp_path / "photo.jpg"
+    path.write_text("not a picture")
+    with pytest.raises(ParameterError, match="input_image=.*photo.jpg.* is not a picture PIL can read.*PNG or JPEG"):
+        masks.open_picture_and_mask(path, None, (32, 32))
+    with pytest.raises(ParameterError, match="input_image=.*missing.png.* is not an existing file"):
+        masks.open_picture_and_mask(tmp_path / "missing.png", None, (32, 32))
+
+
+def test_a_picture_and_its_mask_are_opened_from_files(tmp_path):
+    masks.rectangle_mask(32, 32, (0.25, 0.25, 0.75, 0.75)).save(tmp_path / "mask.png")
+    Image.new("RGB", (32, 32), "white").save(tmp_path / "picture.png")
+    picture, mask = masks.open_picture_and_mask(tmp_path / "picture.png", tmp_path / "mask.png", (64, 64))
+    assert picture.size == mask.size == (32, 32) and mask.mode == "L"
