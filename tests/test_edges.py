@@ -70,3 +70,32 @@ def test_anything_but_a_picture_is_refused_with_the_way_to_make_one(bad):
 def test_a_picture_too_small_to_have_edges_is_refused():
     with pytest.raises(ValueError, match="at least 3x3"):
         edge_map(Image.new("RGB", (2, 64)))
+
+
+@pytest.mark.parametrize("mode", ["I;16", "I", "F", "CMYK"])
+def test_a_picture_that_is_not_8_bit_grey_rgb_or_palette_is_refused_not_clipped(mode):
+    picture = Image.new(mode, (32, 32))
+    with pytest.raises(ValueError, match=f"8-bit picture.*'{mode}'.*0-255"):
+        edge_map(picture)
+
+
+def test_a_transparent_picture_is_refused_with_the_way_to_put_it_on_a_background():
+    square = shapes.draw("red", "square", 32, (16, 16), 8).convert("RGBA")
+    see_through = square.copy()
+    see_through.putpixel((0, 0), (0, 0, 0, 0))
+    with pytest.raises(ValueError, match="transparency.*'RGBA'.*prepare_image"):
+        edge_map(see_through)
+    palette = see_through.convert("RGB").quantize(8)
+    palette.info["transparency"] = palette.getpixel((0, 0))
+    with pytest.raises(ValueError, match="transparency.*'P'"):
+        edge_map(palette)
+
+
+def test_opaque_rgba_grey_and_palette_pictures_give_the_rgb_pictures_edges():
+    square = shapes.draw("red", "square", 32, (16, 16), 8)
+    edges = np.asarray(edge_map(square))
+    assert edges.any()
+    assert np.array_equal(np.asarray(edge_map(square.convert("RGBA"))), edges)  # alpha 255 everywhere: no transparency
+    assert np.array_equal(np.asarray(edge_map(square.convert("P"))), np.asarray(edge_map(square.convert("P").convert("RGB"))))
+    grey = square.convert("L")
+    assert np.array_equal(np.asarray(edge_map(grey)), np.asarray(edge_map(grey.convert("RGB"))))
