@@ -86,6 +86,20 @@ class Plan:
 
 
 QUICK = Plan(vae_steps=8, base_steps=8, refiner_steps=8, batch_size=8, pictures=96)
+
+
+@dataclass(frozen=True)
+class FineTuningPlan:
+    """A model fine-tuned from the tiny base (train_inpaint, train_controlnet): its steps and training pictures."""
+    steps: int
+    pictures: int
+    batch_size: int = 16
+    learning_rate: float = 1e-3
+    caption_dropout: float = 0.1
+    seed: int = 0
+
+
+QUICK_FINE_TUNING = FineTuningPlan(steps=8, pictures=64, batch_size=8)
 BASE_KINDS = {"plain": 0.55, "low_resolution": 0.2, "cropped": 0.25}
 REFINER_KINDS = {"plain": 0.4, "degraded": 0.45, "low_resolution": 0.075, "cropped": 0.075}
 
@@ -153,12 +167,12 @@ def frozen_base(device: str):
     return pipe
 
 
-def fine_tuning_main(argv, what: str, folder: str, plan, quick, train_and_save, evaluate) -> None:
+def fine_tuning_main(argv, what: str, folder: str, plan: FineTuningPlan, train_and_save, evaluate) -> None:
     """The command line of a model fine-tuned from the tiny base (train_inpaint, train_controlnet).
 
-    `what` names the model, `folder` is its folder under --output, `plan`/`quick` are the full and --quick plans
-    (dataclasses with `steps` and `seed`), `train_and_save(plan, log, device, output)` trains and writes it, and
-    `evaluate()` measures the committed one (a dict, printed as JSON).
+    `what` names the model, `folder` is its folder under --output, `plan` the full run (--quick runs
+    QUICK_FINE_TUNING), `train_and_save(plan, log, device, output)` trains and writes it, and `evaluate()` measures
+    the committed one (a dict, printed as JSON).
     """
     parser = argparse.ArgumentParser(description=f"Train {what} on coloured shapes.")
     parser.add_argument("--output", type=Path, default=CHECKPOINTS, help=f"default: {CHECKPOINTS}")
@@ -173,7 +187,7 @@ def fine_tuning_main(argv, what: str, folder: str, plan, quick, train_and_save, 
 
         print(json.dumps(evaluate(), indent=2))
         return
-    plan = quick if arguments.quick else plan
+    plan = QUICK_FINE_TUNING if arguments.quick else plan
     plan = replace(plan, seed=arguments.seed, steps=arguments.steps or plan.steps)
     torch.manual_seed(plan.seed)
     log = Log(arguments.output / folder / "loss_log.csv")

@@ -20,7 +20,6 @@ the UNet's noise prediction on every timestep; captions are dropped to zero embe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,20 +28,10 @@ import torch.nn.functional as F
 
 from . import shapes
 from .standins import controlnet_config, controlnet_from_unet
-from .train import SIZE, Log, _loop, _sample_latents, encode_pictures, fine_tuning_main, frozen_base
+from .train import SIZE, FineTuningPlan, Log, _loop, _sample_latents, encode_pictures, fine_tuning_main, frozen_base
 
 
-@dataclass(frozen=True)
-class Plan:
-    steps: int = 800
-    batch_size: int = 16
-    pictures: int = 6000
-    learning_rate: float = 1e-3
-    caption_dropout: float = 0.1
-    seed: int = 0
-
-
-QUICK = Plan(steps=8, batch_size=8, pictures=64)
+PLAN = FineTuningPlan(steps=800, pictures=6000)
 
 
 def placed(rng: np.random.Generator, size: int = SIZE) -> shapes.Picture:
@@ -62,7 +51,7 @@ def control_tensor(images) -> torch.Tensor:
     return torch.from_numpy(np.stack([np.asarray(edge_map(image), dtype=np.float32) / 255 for image in images])).permute(0, 3, 1, 2)
 
 
-def train(plan: Plan, log: Log, device: str):
+def train(plan: FineTuningPlan, log: Log, device: str):
     from diffusers import DDPMScheduler
 
     base = frozen_base(device)
@@ -152,7 +141,7 @@ def evaluate(seeds: int = 24, steps: int = 20, guidance: float = 5.0) -> dict:
 
 
 def main(argv=None) -> None:
-    fine_tuning_main(argv, "the tiny canny ControlNet", "controlnet-canny", Plan(), QUICK,
+    fine_tuning_main(argv, "the tiny canny ControlNet", "controlnet-canny", PLAN,
                      lambda plan, log, device, output: save(*train(plan, log, device), output), evaluate)
 
 

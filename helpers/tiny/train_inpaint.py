@@ -24,7 +24,6 @@ frozen (the real repository's are the base's too).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,24 +32,14 @@ import torch.nn.functional as F
 
 from . import shapes
 from .standins import inpaint_unet_from_base
-from .train import BASE_KINDS, SIZE, Log, _loop, _sample_latents, encode_pictures, fine_tuning_main, frozen_base
+from .train import BASE_KINDS, SIZE, FineTuningPlan, Log, _loop, _sample_latents, encode_pictures, fine_tuning_main, frozen_base
 
 MASK_KINDS = {"box": 0.3, "object": 0.3, "border": 0.3, "whole": 0.1}
 CONV_IN_SPEED = 10  # conv_in's learning rate, in multiples of the rest's (its 5 new input channels start at zero)
 HIGH_NOISE_WEIGHT = 5.0  # the largest weight of a high-noise step's loss (see loss_of_step)
 
 
-@dataclass(frozen=True)
-class Plan:
-    steps: int = 1200
-    batch_size: int = 16
-    pictures: int = 8000
-    learning_rate: float = 1e-3
-    caption_dropout: float = 0.1
-    seed: int = 0
-
-
-QUICK = Plan(steps=8, batch_size=8, pictures=64)
+PLAN = FineTuningPlan(steps=1200, pictures=8000)
 
 
 def random_mask(rng: np.random.Generator, foreground: np.ndarray, kind: str | None = None) -> np.ndarray:
@@ -94,7 +83,7 @@ def inpainting_inputs(vae, pictures_tensor, masks, generator):
     return mask, masked_image_latents
 
 
-def train(plan: Plan, log: Log, device: str):
+def train(plan: FineTuningPlan, log: Log, device: str):
     from diffusers import DDPMScheduler
 
     base = frozen_base(device)
@@ -234,7 +223,7 @@ def evaluate(seeds: int = 24, steps: int = 20, guidance: float = 5.0) -> dict:
 
 
 def main(argv=None) -> None:
-    fine_tuning_main(argv, "the tiny SDXL inpainting UNet", "sdxl-inpaint", Plan(), QUICK,
+    fine_tuning_main(argv, "the tiny SDXL inpainting UNet", "sdxl-inpaint", PLAN,
                      lambda plan, log, device, output: save(train(plan, log, device), output), evaluate)
 
 
