@@ -46,12 +46,11 @@ def rectangle_mask(width: int, height: int, box) -> Image.Image:
     left, top, right, bottom = check_box("box", box)
     pixels = np.zeros((height, width), dtype=np.uint8)
     pixels[round(top * height):round(bottom * height), round(left * width):round(right * width)] = 255
-    if not pixels.any():
-        raise ParameterError(f"box={box!r} covers no whole pixel of a {width}x{height} picture once rounded to pixels: "
-                             "make the box larger, or the picture.")
-    if pixels.all():
-        raise ParameterError(f"box={box!r} covers every pixel of a {width}x{height} picture once rounded to pixels: "
-                             "everything would be repainted. Leave part of the picture outside the box.")
+    share = float((pixels > 0).mean())
+    if share in (0.0, 1.0):  # a box can round to no pixel, or to all of them, on a small picture
+        what, fix = (("no", "Make the box larger, or the picture.") if share == 0 else
+                     ("every", "Everything would be repainted: leave part of the picture outside the box."))
+        raise ParameterError(f"box={box!r} covers {what} pixel of a {width}x{height} picture once rounded to pixels. {fix}")
     return Image.fromarray(pixels)
 
 
