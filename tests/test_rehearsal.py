@@ -280,3 +280,23 @@ def test_the_gpu_table_sets_measured_peaks_against_the_plans_with_the_date_and_c
     assert "| height=1024, train_steps=2 | passed | 95 | 11.37 | 12.10 | 2.00 | 3.20 | 2 (0) |" in line
     assert "measured GPU above the plan by 0.73 GiB" in line and "measured host above the plan by 1.20 GiB" in line
     assert "  - calls: 2 x StableDiffusionXLPipeline; ..." in table
+
+
+def test_a_rehearsal_builds_only_the_repositories_its_lessons_load():
+    everything = {repo.repo_id for repo in rehearsal.repositories()}
+    assert {repo.repo_id for repo in rehearsal.repositories_for(None)} == everything
+    ci = {repo.repo_id for repo in rehearsal.repositories_for(["04", "6"])}  # what CI rehearses
+    assert ci == everything - {INPAINT, CONTROLNET}
+    assert {repo.repo_id for repo in rehearsal.repositories_for(["12"])} == everything - {CONTROLNET}
+    assert {repo.repo_id for repo in rehearsal.repositories_for(["13"])} == everything - {INPAINT}
+
+
+def test_a_cache_built_for_some_lessons_is_completed_for_more(tmp_path, monkeypatch):
+    vae = _tiny("sdxl-base", "vae")
+    first, second = (rehearsal.Repository(repo_id, (rehearsal.Component("vae", vae, True),)) for repo_id in ("org/first", "org/second"))
+    monkeypatch.setattr(rehearsal, "repositories", lambda: [first, second])
+    monkeypatch.setattr(rehearsal, "LESSON_ONLY_REPOSITORIES", {"12": ("org/second",)})
+    cache = rehearsal.build_cache(tmp_path, repos=rehearsal.repositories_for(["04"]), min_free_gib=0)
+    assert rehearsal.cache_is_complete(cache, [first]) and not rehearsal.cache_is_complete(cache, [first, second])
+    rehearsal.build_cache(cache, repos=rehearsal.repositories_for(["04", "12"]), min_free_gib=0)
+    assert rehearsal.cache_is_complete(cache, [first, second])

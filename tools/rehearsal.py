@@ -233,6 +233,19 @@ def repositories() -> list[Repository]:
     ]
 
 
+# Repositories only one lesson loads: a rehearsal of other lessons need not build them (about 15 GB in fp32 together).
+LESSON_ONLY_REPOSITORIES = {"12": (INPAINT,), "13": (CONTROLNET,)}
+
+
+def repositories_for(lessons=None) -> list[Repository]:
+    """The repositories the given lessons ("04", "12", ...) load; None: every lesson's."""
+    if lessons is None:
+        return repositories()
+    wanted = {lesson.zfill(2) for lesson in lessons}
+    skipped = {repo_id for lesson, repo_ids in LESSON_ONLY_REPOSITORIES.items() if lesson not in wanted for repo_id in repo_ids}
+    return [repo for repo in repositories() if repo.repo_id not in skipped]
+
+
 def empty_model(config: dict):
     """The model a config describes, with its parameters on the meta device (no memory, no time)."""
     from accelerate import init_empty_weights
@@ -855,13 +868,6 @@ def main(argv=None) -> int:
     parser.add_argument("--lesson-timeout", type=float, default=3 * 3600, help="seconds before a lesson is stopped")
     arguments = parser.parse_args(argv)
 
-    cache = build_cache(arguments.cache)
-    if arguments.build_only:
-        return 0
-    import torch
-
-    cuda = torch.cuda.is_available()
-    host_budget, gpu_budget, declared = machine_budgets(arguments.machine)
     notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     if arguments.lessons:
         wanted = {lesson.zfill(2) for lesson in arguments.lessons}
@@ -869,6 +875,13 @@ def main(argv=None) -> int:
         if unknown:
             raise SystemExit(f"No lesson {sorted(unknown)} in notebooks/.")
         notebooks = [notebook for notebook in notebooks if notebook.name[:2] in wanted]
+    cache = build_cache(arguments.cache, repos=repositories_for(arguments.lessons or None))
+    if arguments.build_only:
+        return 0
+    import torch
+
+    cuda = torch.cuda.is_available()
+    host_budget, gpu_budget, declared = machine_budgets(arguments.machine)
     environment = {
         **os.environ,
         "SDXL_TUTORIAL_MODE": "full", "HF_HUB_CACHE": str(cache), "HF_HUB_OFFLINE": "1", "SDXL_TUTORIAL_STATIC": "1",

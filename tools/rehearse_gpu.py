@@ -150,7 +150,7 @@ def main(argv=None) -> int:
     if not cuda and not arguments.cpu_smoke:
         raise SystemExit("No CUDA GPU here. This check needs one; on a CPU, run the same code path with --cpu-smoke.")
     started = time.perf_counter()
-    cache = rehearsal.build_cache(arguments.cache)
+    cache = rehearsal.build_cache(arguments.cache, repos=rehearsal.repositories_for(lessons))
     print(f"cache ready after {time.perf_counter() - started:.0f} s", flush=True)
     host_budget, gpu_budget, declared = rehearsal.machine_budgets(MACHINE)
     environment = {
