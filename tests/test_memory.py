@@ -261,19 +261,27 @@ def test_a_recorded_call_is_planned_again_as_its_plan_was(tmp_path, monkeypatch)
 
 
 @pytest.mark.filterwarnings("ignore::FutureWarning")
+
+def _recording(tmp_path, monkeypatch, *pipelines):
+    """Switch on the rehearsal's call recording for `pipelines` and the VAE, into a log in tmp_path (undone after the test)."""
+    import diffusers
+
+    for cls, name in (*((pipeline, "__call__") for pipeline in pipelines), (diffusers.AutoencoderKL, "encode"),
+                      (diffusers.AutoencoderKL, "decode")):
+        monkeypatch.setattr(cls, name, getattr(cls, name))  # put back after the test
+    log = tmp_path / "plans.jsonl"
+    monkeypatch.setenv("SDXL_TUTORIAL_PLAN_LOG", str(log))
+    assert memory.record_calls()
+    return log
+
 def test_the_hooks_record_a_pipeline_call_and_each_vae_decode(tmp_path, monkeypatch):
     import diffusers
     from diffusers import StableDiffusionXLPipeline
 
     from helpers import model_path
 
-    for cls, name in ((StableDiffusionXLPipeline, "__call__"), (diffusers.StableDiffusionXLImg2ImgPipeline, "__call__"),
-                      (diffusers.StableDiffusionXLInpaintPipeline, "__call__"), (diffusers.AutoencoderKL, "encode"),
-                      (diffusers.AutoencoderKL, "decode")):
-        monkeypatch.setattr(cls, name, getattr(cls, name))  # put back after the test
-    log = tmp_path / "plans.jsonl"
-    monkeypatch.setenv("SDXL_TUTORIAL_PLAN_LOG", str(log))
-    assert memory.record_calls()
+    log = _recording(tmp_path, monkeypatch, StableDiffusionXLPipeline, diffusers.StableDiffusionXLImg2ImgPipeline,
+                     diffusers.StableDiffusionXLInpaintPipeline)
     pipe = StableDiffusionXLPipeline.from_pretrained(model_path("sdxl-base", "tiny"), dtype=torch.float32)
     pipe.set_progress_bar_config(disable=True)
     call = dict(prompt="a red circle", num_inference_steps=2, height=32, width=24, num_images_per_prompt=2)
@@ -353,17 +361,11 @@ def test_tiny_plans_count_the_tiny_controlnet_and_inpainting_unet_from_their_fil
 
 @pytest.mark.filterwarnings("ignore::FutureWarning")
 def test_the_hooks_record_a_controlnet_pipeline_call(tmp_path, monkeypatch):
-    import diffusers
     from diffusers import ControlNetModel, StableDiffusionXLControlNetPipeline
 
     from helpers import model_path
 
-    for cls, name in ((StableDiffusionXLControlNetPipeline, "__call__"), (diffusers.AutoencoderKL, "encode"),
-                      (diffusers.AutoencoderKL, "decode")):
-        monkeypatch.setattr(cls, name, getattr(cls, name))  # put back after the test
-    log = tmp_path / "plans.jsonl"
-    monkeypatch.setenv("SDXL_TUTORIAL_PLAN_LOG", str(log))
-    assert memory.record_calls()
+    log = _recording(tmp_path, monkeypatch, StableDiffusionXLControlNetPipeline)
     controlnet = ControlNetModel.from_pretrained(model_path("controlnet-canny", "tiny"), dtype=torch.float32)
     pipe = StableDiffusionXLControlNetPipeline.from_pretrained(model_path("sdxl-base", "tiny"), controlnet=controlnet, dtype=torch.float32)
     pipe.set_progress_bar_config(disable=True)
