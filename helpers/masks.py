@@ -54,10 +54,10 @@ def rectangle_mask(width: int, height: int, box) -> Image.Image:
     return Image.fromarray(pixels)
 
 
-def open_mask(name: str, path) -> Image.Image:
-    """The mask file at `path`, opened and checked to be a black-and-white picture (see `check_mask`)."""
+def open_mask(name: str, path, size: tuple[int, int] | None = None) -> Image.Image:
+    """The mask file at `path`, opened and checked to be a black-and-white picture of `size` if given (see `check_mask`)."""
     mask = open_picture(name, path, hint="Give the path of a black-and-white PNG (white = repaint), or None.", use="a PNG file")
-    return check_mask(name, mask)
+    return check_mask(name, mask, size=size)
 
 
 def check_mask(name: str, mask: Image.Image, size: tuple[int, int] | None = None) -> Image.Image:
@@ -116,4 +116,4 @@ def open_picture_and_mask(input_image, mask_image, drawn_size: tuple[int, int]):
     if mask_image is None:
         return picture, None
     size = picture.size if picture is not None else tuple(drawn_size)
-    return picture, check_mask("mask_image", open_mask("mask_image", mask_image), size=size)
+    return picture, open_mask("mask_image", mask_image, size)
