@@ -7,7 +7,7 @@ from lesson_parameters import assert_refused, settings_error
 LESSON = "13"
 
 BAD_VALUES = [
-    ("mode", "is not one of", {"mode": "gpu"}),
+    ("mode", "Unknown mode", {"mode": "gpu"}),
     ("seed", "not a whole number", {"seed": 1.5}),
     ("prompt", "non-empty text", {"prompt": ""}),
     ("weighted_word", "not a word of the prompt", {"weighted_word": "green"}),
