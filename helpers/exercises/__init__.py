@@ -102,3 +102,4 @@ from .lesson10 import *  # noqa: E402,F401,F403
 from .lesson11 import *  # noqa: E402,F401,F403
 from .lesson12 import *  # noqa: E402,F401,F403
 from .lesson13 import *  # noqa: E402,F401,F403
+from .lesson14 import *  # noqa: E402,F401,F403
