@@ -11,7 +11,8 @@ loads, never catch an out-of-memory error afterwards. Where the bytes go:
   decode in fp32): the stages run one after another, so the peak is the largest stage, not their sum.
   Published: fp16 SDXL base at 1024x1024 peaks at 10.47 GiB, 6.46 GiB of it weights;
 - `enable_model_cpu_offload()` keeps every model it offloads in host RAM (each goes back to the CPU after
-  it runs): all the weights end up resident there.
+  it runs): all the weights end up resident there. `enable_group_offload(..., use_stream=True)` keeps them
+  there too, in pinned (page-locked) memory, and copies each layer to the GPU while the one before it runs.
 
 `SDXL_TUTORIAL_MACHINE` declares the machine instead of measuring this one: a name from `MACHINES`
 (e.g. `colab-t4`) or `host=12.7,gpu=15` in GiB. The real-size rehearsal (tools/rehearsal.py) sets it, so a
@@ -68,6 +69,20 @@ NATIVE_PIXELS = {"ddpm": 256 * 256}  # SDXL: 1024 x 1024
 DDPM_WORKING_GIB = 0.5
 PROCESS_GIB = 2.0  # Python, torch, the libraries and the CUDA context's host side, before any model
 SEQUENTIAL_GPU_GIB = 0.5  # sequential offload: one layer's weights at a time, plus the CUDA context
+# Group offload (diffusers' `enable_group_offload`, leaf level with a CUDA stream): one layer runs while the next is
+# copied to the GPU beside it, so the GPU holds two layers. The largest layer of each real model: the most parameters
+# one module holds itself (a convolution, a linear layer, an embedding table), built on the meta device in
+# tests/test_memory.py. A part not listed counts whole (an upper bound; the tiny models' parts are small).
+LARGEST_LAYER = {
+    "sdxl-base": {"text_encoder": 37_945_344, "text_encoder_2": 63_242_240, "unet": 29_492_480, "vae": 2_359_808},
+    "sdxl-refiner": {"unet": 42_468_864},
+    "sdxl-inpaint": {"unet": 29_492_480},
+    "controlnet-canny": {"controlnet": 14_746_880},
+}
+# The VAE stays out of group offloading, on the GPU: an fp16 pipeline casts it to fp32 for the decode, and streamed
+# offloading would put its pinned fp16 copies back on the GPU under the fp32 latents (diffusers 0.42: a dtype error).
+GROUP_OFFLOAD_CODE = ('pipe.enable_group_offload(device, offload_type="leaf_level", use_stream=True, exclude_modules=["vae"])',
+                      "# and never pipe.to(device); the VAE, excluded, goes to the GPU and stays there")
 MARGIN = 1.1  # on GPU needs: allocator fragmentation, the CUDA context
 
 
@@ -93,6 +108,7 @@ MACHINES = {
     "a100-40gb": Machine("A100 40 GB (Colab)", "cuda", 83.5, 40.0),
     "h100-80gb": Machine("H100 80 GB", "cuda", 128.0, 80.0, reserved_gib=4.0),
     "consumer-8gb": Machine("8 GB GPU, 16 GB RAM", "cuda", 16.0, 8.0, reserved_gib=4.0),
+    "consumer-6gb": Machine("6 GB GPU, 16 GB RAM", "cuda", 16.0, 6.0, reserved_gib=4.0),
     "apple-16gb": Machine("Apple silicon, 16 GB unified memory", "mps", 16.0, None, reserved_gib=4.0, unified=True),
     "cpu-16gb": Machine("CPU only, 16 GB RAM", "cpu", 16.0, None, reserved_gib=4.0),
 }
@@ -223,8 +239,8 @@ class MemoryPlan:
 
     @property
     def offload(self) -> str | None:
-        """"model", "sequential", "turns" (UNets take turns on the GPU), or None (everything in place)."""
-        for key in ("sequential", "model", "turns"):
+        """"model", "group", "sequential", "turns" (UNets take turns on the GPU), or None (everything in place)."""
+        for key in ("sequential", "model", "group", "turns"):
             if key in self.name:
                 return key
         return None
@@ -240,6 +256,8 @@ class MemoryPlan:
         """Put `pipe` where the plan says: on `device`, or offloaded to it. On a CPU everything stays put."""
         if self.offload == "model" and device != "cpu":
             pipe.enable_model_cpu_offload(device=device)
+        elif self.offload == "group" and device == "cuda":  # CUDA streams; the plan offers it on CUDA machines only
+            pipe.enable_group_offload(device, offload_type="leaf_level", use_stream=True, exclude_modules=["vae"])
         elif self.offload == "sequential" and device != "cpu":
             pipe.enable_sequential_cpu_offload(device=device)
             if any("enable_tiling" in line for line in self.code):
@@ -315,7 +333,8 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
     """The fastest placement of the models `names` that fits this (or the declared) machine's GPU *and* RAM.
 
     Tries, in order: everything on the accelerator; for several UNets (base + refiner), the UNets taking
-    turns on the GPU while the text encoders and VAE stay there; model CPU offload; sequential CPU offload.
+    turns on the GPU while the text encoders and VAE stay there; model CPU offload; on CUDA, group offload (leaf
+    level, the next layer copied on a CUDA stream while one runs; the VAE kept on the GPU); sequential CPU offload.
     `dtype`: the dtype the weights are loaded in; None (what lessons pass) means `helpers.pick_dtype()` on
     the machine planned for, so a CPU rehearsing a declared T4 plans the T4's fp16. The plan is logged when
     SDXL_TUTORIAL_PLAN_LOG is set. `placement` (e.g. "model CPU offload") checks that one placement only.
@@ -350,6 +369,12 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
 
     def weight(part: str) -> float:
         return parts[part] * bytes_per / GIB
+
+    def layer(part: str) -> float:
+        """The largest layer of a part (GiB): what group offloading copies ahead. Unknown: the whole part."""
+        model, piece = part.split("/")
+        count = LARGEST_LAYER.get(model, {}).get(piece) if full else None
+        return (parts[part] if count is None else min(count, parts[part])) * bytes_per / GIB
 
     weights = sum(weight(part) for part in parts)
     peak_work = max(working(part) for part in parts)
@@ -399,6 +424,16 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
                            ("pipe.enable_model_cpu_offload()  # and never pipe.to(device)",),
                            f"model offload: the largest model with its own working memory, x {MARGIN} = {gpu:.1f} GiB GPU; "
                            f"all {weights:.2f} GiB of weights stay resident in host RAM"))
+        if machine.device == "cuda":  # streams overlap the copies with the work; diffusers has them for CUDA
+            kept = [part for part in parts if part.endswith("/vae")]  # excluded from offloading: on the GPU throughout
+            kept_gib = sum(weight(part) for part in kept)
+            offloaded = weights - kept_gib
+            ahead = max((layer(part) for part in parts if part not in kept), default=0.0)
+            gpu = (SEQUENTIAL_GPU_GIB + ahead + kept_gib + peak_work) * MARGIN
+            candidates.append(("group offload", PROCESS_GIB + max(cast_gib, offloaded), gpu, GROUP_OFFLOAD_CODE,
+                               f"group offload: ({SEQUENTIAL_GPU_GIB} context and running layer, as sequential + {ahead:.2f} "
+                               f"next layer, copied ahead + {kept_gib:.2f} VAE, kept on the GPU + {peak_work:.2f} working) x "
+                               f"{MARGIN} = {gpu:.1f} GiB GPU; the other {offloaded:.2f} GiB of weights pinned in host RAM"))
         code = ("pipe.enable_sequential_cpu_offload()  # and never pipe.to(device)",)
         tiled_work = peak_work
         if height * width > 1024 * 1024:  # tiling decodes 1024x1024 tiles; a smaller picture is never tiled

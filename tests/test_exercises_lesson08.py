@@ -65,6 +65,19 @@ def test_pick_placement_accepts_the_fastest_placement_that_fits_both_memories():
     assert verdict(check_pick_placement, fastest_that_fits).ok is True
 
 
+@pytest.mark.parametrize("refiner", [False, True])
+def test_the_exercises_needs_are_what_plan_memory_computes_on_a_t4(refiner):
+    import torch
+
+    from helpers.exercises.lesson08 import BASE_NEEDS, BOTH_NEEDS
+    from helpers.memory import MACHINES, plan_memory
+
+    names, needs = (["sdxl-base", "sdxl-refiner"], BOTH_NEEDS) if refiner else (["sdxl-base"], BASE_NEEDS)
+    for placement, (gpu_gib, host_gib) in needs.items():
+        plan = plan_memory(names, dtype=torch.float16, mode="full", machine=MACHINES["colab-t4"], placement=placement)
+        assert (round(plan.gpu_gib, 1), round(plan.host_gib, 1)) == (gpu_gib, host_gib), placement
+
+
 def test_pick_placement_not_done_yet_while_the_body_is_the_placeholder():
     def pick_placement(needs, gpu_gib, host_gib):
         ...  # your code
@@ -123,7 +136,7 @@ def test_pick_placement_that_raises_is_reported_politely():
 
 def test_pick_placement_that_hard_codes_the_base_placements_fails_on_the_refiner():
     def base_names_only(needs, gpu_gib, host_gib):
-        for placement in ("everything on the GPU", "model CPU offload", "sequential CPU offload"):
+        for placement in ("everything on the GPU", "model CPU offload", "group offload", "sequential CPU offload"):
             gpu, host = needs[placement]
             if gpu <= gpu_gib and host <= host_gib:
                 return placement

@@ -72,7 +72,7 @@ def test_fp32_base_on_a_free_colab_t4_is_refused_before_loading_for_host_ram():
 
 
 def test_vae_tiling_is_only_recommended_where_it_tiles():
-    small_gpu = Machine("6 GB GPU", "cuda", 32.0, 6.0)
+    small_gpu = Machine("4.5 GB GPU", "cuda", 32.0, 4.5)  # too small for group offload's 4.7 GiB
     at_1024 = recommend_memory_plan(small_gpu, refiner=False)
     at_2048 = recommend_memory_plan(Machine("8 GB GPU", "cuda", 32.0, 8.0), refiner=False, height=2048, width=2048)
     assert at_1024.offload == "sequential" and not any("enable_tiling" in line for line in at_1024.code)
@@ -132,6 +132,99 @@ def test_one_placement_can_be_checked_on_its_own():
     assert offload.name == "model CPU offload" and offload.runs and 8 < offload.host_gib <= 11
     with pytest.raises(ValueError, match="everything on the GPU"):
         plan_memory(["sdxl-base"], dtype=torch.float16, machine=MACHINES["colab-t4"], mode="full", placement="teleport")
+
+
+# --- Group offload: the next layer copied on a CUDA stream while one works (lesson 08) ---
+
+
+def test_the_largest_layers_are_the_real_models_built_on_the_meta_device():
+    from diffusers import AutoencoderKL, ControlNetModel, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+
+    from helpers.tiny.standins import real_config
+
+    def largest(model):  # the most parameters one module holds itself: what one group holds at leaf level
+        return max(sum(p.numel() for p in module.parameters(recurse=False)) for module in model.modules())
+
+    with torch.device("meta"):
+        built = {
+            ("sdxl-base", "text_encoder"): CLIPTextModel(CLIPTextConfig(**real_config("sdxl-base", "text_encoder"))),
+            ("sdxl-base", "text_encoder_2"): CLIPTextModelWithProjection(CLIPTextConfig(**real_config("sdxl-base", "text_encoder_2"))),
+            ("sdxl-base", "unet"): UNet2DConditionModel.from_config(real_config("sdxl-base", "unet")),
+            ("sdxl-base", "vae"): AutoencoderKL.from_config(real_config("sdxl-base", "vae")),
+            ("sdxl-refiner", "unet"): UNet2DConditionModel.from_config(real_config("sdxl-refiner", "unet")),
+            ("sdxl-inpaint", "unet"): UNet2DConditionModel.from_config(real_config("sdxl-inpaint", "unet")),
+            ("controlnet-canny", "controlnet"): ControlNetModel.from_config(real_config("controlnet-canny", "config")),
+        }
+    assert {key: largest(model) for key, model in built.items()} == {
+        (name, part): count for name, parts in memory.LARGEST_LAYER.items() for part, count in parts.items()
+        if (name, part) in built}
+
+
+def test_group_offload_of_sdxl_base_on_a_free_t4_by_hand():
+    plan = plan_memory(["sdxl-base"], dtype=torch.float16, mode="full", machine=MACHINES["colab-t4"], placement="group offload")
+    base = PARAMETERS["sdxl-base"]
+    vae = base["vae"] * 2 / GIB  # 0.156 GiB: excluded from offloading, on the GPU throughout
+    next_layer = 63_242_240 * 2 / GIB  # text_encoder_2's token embedding, 49,408 x 1,280: the largest layer
+    assert plan.gpu_gib == pytest.approx((0.5 + next_layer + vae + 3.5) * 1.1) == pytest.approx(4.701, abs=1e-3)
+    pinned = (base["text_encoder"] + base["text_encoder_2"] + base["unet"]) * 2 / GIB  # 6.305 GiB
+    assert plan.host_gib == pytest.approx(2.0 + pinned) == pytest.approx(8.305, abs=1e-3)
+    assert plan.runs and plan.offload == "group" and "enable_group_offload" in plan.code[0]
+    assert "(0.5 context and running layer, as sequential + 0.12 next layer, copied ahead + 0.16 VAE, kept on the GPU + 3.50 " \
+           "working) x 1.1 = 4.7 GiB GPU; the other 6.31 GiB of weights pinned in host RAM" in str(plan)
+
+
+@pytest.mark.parametrize("gpu_gib, chosen", [(15.0, "everything on the GPU"), (8.0, "model CPU offload"),
+                                              (6.0, "group offload"), (4.5, "sequential CPU offload")])
+def test_group_offload_is_chosen_only_when_the_faster_placements_do_not_fit_and_it_does(gpu_gib, chosen):
+    plan = recommend_memory_plan(Machine(f"{gpu_gib} GB GPU", "cuda", 32.0, gpu_gib), refiner=False)
+    assert plan.name == chosen
+    tried = chosen in ("group offload", "sequential CPU offload")
+    assert ("group offload" in str(plan)) == tried, "tried after model offload, before sequential offload"
+
+
+def test_group_offload_counts_the_refiners_unet_in_pinned_host_ram_so_a_free_t4_cannot():
+    plan = plan_memory(["sdxl-base", "sdxl-refiner"], dtype=torch.float16, mode="full", machine=MACHINES["colab-t4"],
+                       placement="group offload")
+    weights = (sum(PARAMETERS["sdxl-base"].values()) + PARAMETERS["sdxl-refiner"]["unet"]) * 2 / GIB
+    assert not plan.runs and plan.host_gib == pytest.approx(2.0 + weights - PARAMETERS["sdxl-base"]["vae"] * 2 / GIB)
+
+
+@pytest.mark.parametrize("machine", ["cpu-16gb", "apple-16gb"])
+def test_a_machine_without_a_cuda_gpu_has_no_group_offload(machine):
+    with pytest.raises(ValueError, match="No placement 'group offload'"):
+        plan_memory(["sdxl-base"], dtype=torch.float32, mode="full", machine=MACHINES[machine], placement="group offload")
+    assert "group offload" not in str(recommend_memory_plan(machine, refiner=False))
+
+
+def test_place_calls_enable_group_offload_as_the_plans_code_says():
+    import ast
+    import inspect
+
+    from diffusers import StableDiffusionXLPipeline
+
+    class Pipe:
+        calls = []
+
+        def enable_group_offload(self, *args, **kwargs):
+            self.calls.append((args, kwargs))
+
+        def to(self, device):
+            raise AssertionError("a group-offloaded pipeline is never moved with .to()")
+
+    plan = recommend_memory_plan(Machine("6 GB GPU", "cuda", 32.0, 6.0), refiner=False)
+    plan.place(Pipe(), "cuda")
+    (args, kwargs), = Pipe.calls
+    call = ast.parse(plan.code[0]).body[0].value
+    assert kwargs == {keyword.arg: ast.literal_eval(keyword.value) for keyword in call.keywords} and args == ("cuda",)
+    inspect.signature(StableDiffusionXLPipeline.enable_group_offload).bind(None, *args, **kwargs)  # the installed API
+    class OnCpu:
+        moved_to = None
+
+        def to(self, device):
+            self.moved_to = device
+
+    assert plan.place(OnCpu(), "cpu").moved_to == "cpu", "on a CPU (a rehearsal of a T4) everything stays put"
 
 
 def _sdxl_lora(rank):

@@ -73,14 +73,16 @@ def check_base_gpu_gib(gpu_gib) -> None:
 
 # The needs of SDXL base in fp16 at 1024x1024 (GPU GiB, host GiB), fastest placement first, as lesson 08's
 # plan computes them; and base + refiner, with one more placement, so a function cannot rely on the names.
-BASE_NEEDS = {"everything on the GPU": (11.0, 2.0), "model CPU offload": (6.9, 8.5), "sequential CPU offload": (4.4, 8.5)}
+BASE_NEEDS = {"everything on the GPU": (11.0, 2.0), "model CPU offload": (6.9, 8.5), "group offload": (4.7, 8.3),
+              "sequential CPU offload": (4.4, 8.5)}
 BOTH_NEEDS = {"everything on the GPU": (15.6, 2.0), "the UNets take turns on the GPU": (11.7, 6.8),
-              "model CPU offload": (6.9, 12.7), "sequential CPU offload": (4.4, 12.7)}
+              "model CPU offload": (6.9, 12.7), "group offload": (4.7, 12.5), "sequential CPU offload": (4.4, 12.7)}
 # (needs, GPU GiB, usable host GiB, the right answer, the machine in words)
 SCENARIOS = [
     (BASE_NEEDS, 15.0, 11.0, "everything on the GPU", "a free Colab T4 (15 GiB GPU, 11 GiB usable RAM)"),
     (BASE_NEEDS, 8.0, 12.0, "model CPU offload", "an 8 GiB GPU with 12 GiB usable RAM"),
-    (BASE_NEEDS, 6.0, 12.0, "sequential CPU offload", "a 6 GiB GPU with 12 GiB usable RAM"),
+    (BASE_NEEDS, 6.0, 12.0, "group offload", "a 6 GiB GPU with 12 GiB usable RAM"),
+    (BASE_NEEDS, 4.5, 12.0, "sequential CPU offload", "a 4.5 GiB GPU with 12 GiB usable RAM"),
     (BASE_NEEDS, 24.0, 6.0, "everything on the GPU", "a 24 GiB GPU with 6 GiB usable RAM"),
     (BASE_NEEDS, 8.0, 6.0, None, "an 8 GiB GPU with only 6 GiB usable RAM"),
     (BASE_NEEDS, 4.0, 30.0, None, "a 4 GiB GPU with 30 GiB usable RAM"),
