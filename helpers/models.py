@@ -64,6 +64,14 @@ CATALOGUE: dict[str, Model] = {
     # Lesson 13's ControlNet, steered by edge maps (helpers.edges): one model in a flat folder; the fp16 file only.
     "controlnet-canny": Model("diffusers/controlnet-canny-sdxl-1.0", "controlnet-canny", _SDXL_FULL, _SDXL_TINY, "config.json",
                               ("*.json", "*.fp16.safetensors")),
+    # Lesson 14's few-step LoRAs for SDXL base (and lesson 08's few-step rung): one LoRA file each, fp16. Tiny mode's
+    # are the LoRA distilled from the tiny base by helpers/tiny/train_lcm.py, under each repository's file name.
+    "lcm-lora-sdxl": Model("latent-consistency/lcm-lora-sdxl", "lcm-lora-sdxl", replace(_SDXL_FULL, num_inference_steps=4),
+                           replace(_SDXL_TINY, num_inference_steps=4), "pytorch_lora_weights.safetensors",
+                           ("pytorch_lora_weights.safetensors",)),
+    "sdxl-lightning": Model("ByteDance/SDXL-Lightning", "sdxl-lightning", replace(_SDXL_FULL, num_inference_steps=4),
+                            replace(_SDXL_TINY, num_inference_steps=4), "sdxl_lightning_4step_lora.safetensors",
+                            ("sdxl_lightning_4step_lora.safetensors",)),
     # Lesson 08's alternative VAEs for SDXL. Tiny mode has no version of them: they exist to fix or speed
     # up the real VAE (an fp16 overflow, a slow decode) and only make sense on the real model.
     "sdxl-vae-fp16-fix": Model("madebyollin/sdxl-vae-fp16-fix", None, _SDXL_FULL, _SDXL_TINY, "config.json", _SINGLE_MODEL_FILES),
@@ -176,11 +184,12 @@ def cache_dir() -> Path:
 def model_path(name: str, mode: str | None = None) -> str:
     """What to pass to `from_pretrained` for `name`: a Hub id in full mode, a local folder in tiny mode.
 
-    Names: sdxl-base, sdxl-refiner, sdxl-inpaint, controlnet-canny, ddpm, sdxl-vae-fp16-fix and taesdxl (full
+    Names: sdxl-base, sdxl-refiner, sdxl-inpaint, controlnet-canny, lcm-lora-sdxl, sdxl-lightning, ddpm, sdxl-vae-fp16-fix and taesdxl (full
     mode only: tiny mode raises ModelUnavailableError), and the random-weight stand-ins sdxl-base-random,
     sdxl-refiner-random, ddpm-random (local folders in either mode). In tiny mode sdxl-base and
     sdxl-refiner are the tiny SDXL trained on coloured shapes (helpers/tiny/train.py), sdxl-inpaint and
-    controlnet-canny are built on it (helpers/tiny/train_inpaint.py, train_controlnet.py); ddpm is the
+    controlnet-canny are built on it (helpers/tiny/train_inpaint.py, train_controlnet.py), lcm-lora-sdxl and
+    sdxl-lightning are folders holding the LoRA distilled from it (helpers/tiny/train_lcm.py); ddpm is the
     model lesson 03 trains on coloured shapes (its committed run, helpers/tiny/checkpoints/ddpm). Tiny
     folders are assembled on the first call and reused. (00_setup; every lesson that loads a model)
     """

@@ -1,5 +1,6 @@
 """Random-weight stand-ins for SDXL base, SDXL refiner and DDPM, scaled down from the real configs, and the
-trained tiny models (SDXL base, refiner, inpainting, canny ControlNet, DDPM) assembled under the real layouts.
+trained tiny models (SDXL base, refiner, inpainting, canny ControlNet, DDPM, the few-step LoRAs) assembled under the
+real layouts.
 
 Each stand-in keeps the real model's classes, config keys, block types, `model_index.json` and
 file names (including the `fp16` variant), so the very `from_pretrained(...)` call a lesson makes
@@ -246,6 +247,14 @@ def assemble_controlnet(folder: Path, checkpoints: Path | None = None) -> None:
     _copy_trained((checkpoints or CHECKPOINTS) / "controlnet-canny", folder, "`python -m helpers.tiny.train_controlnet`")
 
 
+def assemble_lora(folder: Path, name: str, checkpoints: Path | None = None) -> None:
+    """A LoRA repository's layout (lcm-lora-sdxl, sdxl-lightning): its one fp16 file, from the committed tiny LoRA
+    (helpers/tiny/train_lcm.py), under the real file's name."""
+    source = (checkpoints or CHECKPOINTS) / name
+    _require(source, "`python -m helpers.tiny.train_lcm`")
+    shutil.copytree(source, folder, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.csv"))
+
+
 def _build_ddpm(folder: Path) -> None:
     from diffusers import DDPMScheduler, UNet2DModel
 
@@ -277,7 +286,8 @@ def _fingerprint() -> str:
 
 # Random-weight stand-ins, and the trained tiny SDXL under the real models' names.
 STANDINS = ("sdxl-base-random", "sdxl-refiner-random", "ddpm-random", "sdxl-base", "sdxl-refiner", "ddpm",
-            "sdxl-inpaint", "controlnet-canny")
+            "sdxl-inpaint", "controlnet-canny", "lcm-lora-sdxl", "sdxl-lightning")
+LORA_STANDINS = ("lcm-lora-sdxl", "sdxl-lightning")  # one LoRA file each, copied as committed
 
 
 def ensure_standin(name: str, cache: Path) -> Path:
@@ -323,6 +333,8 @@ def _build(name: str, cache: Path, folder: Path, fingerprint: str) -> Path:
             assemble_inpaint(staging, ensure_standin("sdxl-base", cache))
         elif name == "controlnet-canny":
             assemble_controlnet(staging)
+        elif name in LORA_STANDINS:
+            assemble_lora(staging, name)
         else:
             assemble_trained_refiner(staging, ensure_standin("sdxl-base", cache))
     (staging / ".complete").write_text(fingerprint)

@@ -132,8 +132,9 @@ def _optimise(parameters, steps: int, learning_rate: float):
     return optimiser, schedule
 
 
-def _loop(stage: str, steps: int, parameters, learning_rate: float, loss_of_step, log: Log):
-    """`steps` steps of `loss_of_step` (AdamW, one-cycle, gradients clipped at 1); `parameters` as for `_optimise`."""
+def _loop(stage: str, steps: int, parameters, learning_rate: float, loss_of_step, log: Log, after_step=None):
+    """`steps` steps of `loss_of_step` (AdamW, one-cycle, gradients clipped at 1); `parameters` as for `_optimise`;
+    `after_step()`, if given, runs after each optimiser step (train_lcm's EMA target)."""
     optimiser, schedule = _optimise(list(parameters), steps, learning_rate)
     parameters = [parameter for group in optimiser.param_groups for parameter in group["params"]]
     bar = tqdm(range(steps), desc=stage)
@@ -145,6 +146,8 @@ def _loop(stage: str, steps: int, parameters, learning_rate: float, loss_of_step
         torch.nn.utils.clip_grad_norm_(parameters, 1.0)
         optimiser.step()
         schedule.step()
+        if after_step is not None:
+            after_step()
         value = loss.item()
         average = value if average is None else 0.98 * average + 0.02 * value
         log(stage, step, value)
