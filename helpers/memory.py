@@ -50,11 +50,19 @@ PARAMETERS = {
     # the base's UNet with 5 more conv_in input channels (mask, masked-picture latents); the rest is the base's
     "sdxl-inpaint": {"text_encoder": 123_060_480, "text_encoder_2": 694_659_840, "unet": 2_567_478_084, "vae": 83_653_863},
     "controlnet-canny": {"controlnet": 1_251_014_160},
+    # few-step LoRAs for the base's UNet: rank 64 on the 788 layers of diffusers' LCM-LoRA script's 14 targets (every
+    # attention projection, proj_in/out, feed-forward, ResNet convolution, time projection, down/upsampler), 394 MB in
+    # fp16. SDXL-Lightning's 4-step LoRA: the same count, inferred (its file is 394 MB too, and a re-packer describes
+    # it as rank 64 on 788 UNet layers; its header was not read here)
+    "lcm-lora-sdxl": {"lora": 196_751_360},
+    "sdxl-lightning": {"lora": 196_751_360},
 }
 # Lesson 12 loads only the inpainting repository's UNet and reuses the base's text encoders and VAE (identical).
 SHARED = {"sdxl-refiner": {"text_encoder_2": "sdxl-base", "vae": "sdxl-base"},
           "sdxl-inpaint": {"text_encoder": "sdxl-base", "text_encoder_2": "sdxl-base", "vae": "sdxl-base"}}
-FLAT_PARTS = {"controlnet-canny": "controlnet"}  # a flat folder's one model; "unet" unless named here
+# a flat folder's one model; "unet" unless named here. A "lora" is loaded into the UNet (load_lora_weights): it works
+# in the UNet's stage, with no working memory of its own, and moves with the UNet.
+FLAT_PARTS = {"controlnet-canny": "controlnet", "lcm-lora-sdxl": "lora", "sdxl-lightning": "lora"}
 FILE_BYTES = {"ddpm": 4}  # bytes per weight in the files full mode loads; SDXL's are the fp16 variant (2)
 
 # Working memory of each stage for the real models at their native size (GiB), scaled by the pixel count.
@@ -63,7 +71,7 @@ FILE_BYTES = {"ddpm": 4}  # bytes per weight in the files full mode loads; SDXL'
 # parameters), so about half the UNet's work, on the same batch; its residuals (27M numbers a picture at 1024x1024,
 # 0.1 GiB with guidance in fp16) wait for the UNet. It runs at every step *with* the UNet, so the UNet's stage is
 # their sum, and both stay on the GPU together (diffusers keeps a ControlNet out of the offload chain).
-WORKING_GIB = {"text_encoder": 0.1, "text_encoder_2": 0.2, "unet": 1.5, "vae": 3.5, "controlnet": 0.85}
+WORKING_GIB = {"text_encoder": 0.1, "text_encoder_2": 0.2, "unet": 1.5, "vae": 3.5, "controlnet": 0.85, "lora": 0.0}
 VAE_ENCODE_GIB = 2.5  # encoding one 1024x1024 picture in fp32 (training caches, img2img's input)
 NATIVE_PIXELS = {"ddpm": 256 * 256}  # SDXL: 1024 x 1024
 DDPM_WORKING_GIB = 0.5
@@ -78,9 +86,11 @@ LARGEST_LAYER = {
     "sdxl-refiner": {"unet": 42_468_864},
     "sdxl-inpaint": {"unet": 29_492_480},
     "controlnet-canny": {"controlnet": 14_746_880},
+    "lcm-lora-sdxl": {"lora": 1_474_560},
+    "sdxl-lightning": {"lora": 1_474_560},
 }
 # The VAE stays out of group offloading, on the GPU: an fp16 pipeline casts it to fp32 for the decode, and streamed
-# offloading would put its pinned fp16 copies back on the GPU under the fp32 latents (diffusers 0.42: a dtype error).
+# offloading would put its pinned fp16 copies back on the GPU under the fp32 latents (diffusers 0.42.1: a dtype error).
 GROUP_OFFLOAD_CODE = ('pipe.enable_group_offload(device, offload_type="leaf_level", use_stream=True, exclude_modules=["vae"])',
                       "# and never pipe.to(device); the VAE, excluded, goes to the GPU and stays there")
 MARGIN = 1.1  # on GPU needs: allocator fragmentation, the CUDA context
@@ -207,6 +217,8 @@ def _count_local(folder: Path, flat_part: str = "unet") -> dict[str, int]:
         with safe_open(str(file), "pt") as weights:
             total = 0
             for key in weights.keys():
+                if part == "lora" and key.endswith(".alpha"):  # kohya-style files: a scale per layer, not a weight
+                    continue
                 shape = weights.get_slice(key).get_shape()
                 size = 1
                 for dimension in shape:
@@ -352,6 +364,7 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
                                                                                 height, width, exact_size)
 
     controlnets = [part for part in parts if part.endswith("/controlnet")]
+    loras = [part for part in parts if part.endswith("/lora")]  # inside the UNet: they go where it goes
 
     def own_work(part: str) -> float:
         model, piece = part.split("/")
@@ -379,7 +392,8 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
     weights = sum(weight(part) for part in parts)
     peak_work = max(working(part) for part in parts)
     cast = any(bytes_per != FILE_BYTES.get(part.split("/")[0], 2) or dtype == torch.bfloat16 for part in parts)
-    cast_gib = weights if cast and full else 0.0
+    lora_gib = sum(weight(part) for part in loras)
+    cast_gib = (weights if cast else lora_gib) if full else 0.0  # a LoRA's file is read into host RAM, not mapped
     dtype_name = str(dtype).replace("torch.", "")
     arithmetic = [
         " + ".join(f"{part} {weight(part):.2f}" for part in parts) + f" = {weights:.2f} GiB of {dtype_name} weights",
@@ -390,11 +404,12 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
         + (f"; a UNet step includes the ControlNet's {sum(own_work(part) for part in controlnets):.2f} GiB, run with it"
            if controlnets else "") + ")",
         f"host: {PROCESS_GIB:.1f} GiB for the process"
-        + (f", + {cast_gib:.2f} GiB while the files are cast to {dtype_name} on loading" if cast_gib else
+        + (f", + {cast_gib:.2f} GiB while the files are cast to {dtype_name} on loading" if cast_gib and cast else
+           f", + {cast_gib:.2f} GiB while the LoRA's file is read; the other weights memory-mapped" if cast_gib else
            ", weights memory-mapped from the files while loading"),
     ]
     unets = [part for part in parts if part.endswith("/unet")]
-    others = [part for part in parts if part not in unets]
+    others = [part for part in parts if part not in unets and part not in loras]
     candidates = []
     everything = f"everything on the {DEVICE_NAMES.get(machine.device, machine.device)}"  # a placement's name
     if machine.device == "cpu" or machine.unified:
@@ -408,8 +423,8 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
                            f"everything on the GPU: ({weights:.2f} + {peak_work:.2f}) x {MARGIN} = {gpu:.1f} GiB"))
         if len(unets) > 1:
             resident = sum(weight(part) for part in others)
-            largest = max(weight(part) for part in unets)
-            gpu = max(resident + largest + peak_work, resident + sum(weight(part) for part in unets)) * MARGIN
+            largest = max(weight(part) for part in unets) + lora_gib  # a LoRA counts with each UNet it could be in
+            gpu = max(resident + largest + peak_work, resident + sum(weight(part) for part in unets) + lora_gib) * MARGIN
             host = PROCESS_GIB + max(cast_gib, largest)
             candidates.append(("the UNets take turns on the GPU", host, gpu,
                                ("text encoders and VAE: .to(device) once", "before each pipeline runs: its UNet .to(device), then the other UNet .to('cpu')"),
@@ -417,9 +432,9 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
                                f"{peak_work:.2f} working, x {MARGIN} = {gpu:.1f} GiB GPU; the idle UNet waits in host RAM"))
         # A ControlNet stays on the GPU beside the UNet while it denoises (it is called at every step, so diffusers
         # keeps it out of the offload chain): they count as one model here.
-        with_controlnets = sum(weight(part) for part in controlnets)
-        gpu = max(weight(part) + working(part) + (with_controlnets if part.endswith("/unet") else 0)
-                  for part in parts if part not in controlnets) * MARGIN
+        with_unet = sum(weight(part) for part in controlnets) + lora_gib
+        gpu = max(weight(part) + working(part) + (with_unet if part.endswith("/unet") else 0)
+                  for part in parts if part not in controlnets and part not in loras) * MARGIN
         candidates.append(("model CPU offload", PROCESS_GIB + weights, gpu,
                            ("pipe.enable_model_cpu_offload()  # and never pipe.to(device)",),
                            f"model offload: the largest model with its own working memory, x {MARGIN} = {gpu:.1f} GiB GPU; "

@@ -227,6 +227,59 @@ def test_place_calls_enable_group_offload_as_the_plans_code_says():
     assert plan.place(OnCpu(), "cpu").moved_to == "cpu", "on a CPU (a rehearsal of a T4) everything stays put"
 
 
+# --- Few-step LoRAs (lesson 08's LCM-LoRA rung, lesson 14): counted with the UNet they go into ---
+
+# diffusers' LCM-LoRA script's default targets (examples/consistency_distillation/train_lcm_distill_lora_sdxl.py)
+LCM_TARGETS = ["to_q", "to_k", "to_v", "to_out.0", "proj_in", "proj_out", "ff.net.0.proj", "ff.net.2", "conv1", "conv2",
+               "conv_shortcut", "downsamplers.0.conv", "upsamplers.0.conv", "time_emb_proj"]
+
+
+def test_the_few_step_loras_are_rank_64_on_the_lcm_scripts_layers_counted_by_peft_on_the_meta_device():
+    from diffusers import UNet2DConditionModel
+    from peft import LoraConfig
+
+    from helpers.tiny.standins import real_config
+
+    with torch.device("meta"):
+        unet = UNet2DConditionModel.from_config(real_config("sdxl-base", "unet"))
+        unet.add_adapter(LoraConfig(r=64, lora_alpha=64, target_modules=LCM_TARGETS))
+    lora = {name: module for name, module in unet.named_modules() if ".lora_" in name}
+    count = sum(p.numel() for module in lora.values() for p in module.parameters(recurse=False))
+    assert sum(1 for name in lora if name.endswith("lora_A.default")) == 788
+    assert PARAMETERS["lcm-lora-sdxl"]["lora"] == PARAMETERS["sdxl-lightning"]["lora"] == count == 196_751_360
+    assert count * 2 / 1e6 == pytest.approx(393.5, abs=0.1), "the 394 MB fp16 files"
+    largest = max(sum(p.numel() for p in module.parameters(recurse=False)) for module in lora.values())
+    assert memory.LARGEST_LAYER["lcm-lora-sdxl"]["lora"] == memory.LARGEST_LAYER["sdxl-lightning"]["lora"] == largest
+
+
+def test_a_lora_counts_in_the_unets_stage_with_no_working_memory_of_its_own():
+    t4 = MACHINES["colab-t4"]
+    base, lora = sum(PARAMETERS["sdxl-base"].values()) * 2 / GIB, PARAMETERS["lcm-lora-sdxl"]["lora"] * 2 / GIB  # 0.366 GiB
+    alone = plan_memory(["sdxl-base", "lcm-lora-sdxl"], dtype=torch.float16, mode="full", machine=t4)
+    assert alone.name == "everything on the GPU" and alone.gpu_gib == pytest.approx((base + lora + 3.5) * 1.1)
+    assert alone.host_gib == pytest.approx(2.0 + lora), "the LoRA's file is read into host RAM; the base's are mapped"
+    assert "lcm-lora-sdxl/lora 0.37" in str(alone) and "while the LoRA's file is read" in str(alone)
+    offloaded = plan_memory(["sdxl-base", "lcm-lora-sdxl"], dtype=torch.float16, mode="full", machine=t4, placement="model CPU offload")
+    unet = PARAMETERS["sdxl-base"]["unet"] * 2 / GIB
+    assert offloaded.gpu_gib == pytest.approx((unet + lora + 1.5) * 1.1), "it moves with the UNet, adds no working memory"
+    turns = plan_memory(["sdxl-base", "sdxl-refiner", "lcm-lora-sdxl"], dtype=torch.float16, mode="full", machine=t4)
+    assert turns.name == "the UNets take turns on the GPU" and "text encoders + VAE 1.68 stay" in str(turns)
+    assert "one UNet (largest 5.15)" in str(turns), "the base's UNet 4.78 + its LoRA 0.37"
+
+
+def test_tiny_lora_files_count_their_weights_not_their_alpha_scalars():
+    from diffusers import StableDiffusionXLPipeline
+
+    from helpers import model_path
+
+    parts = model_parameters(["sdxl-base", "lcm-lora-sdxl", "sdxl-lightning"], "tiny")
+    assert set(parts) >= {"lcm-lora-sdxl/lora", "sdxl-lightning/lora"} and "lcm-lora-sdxl/unet" not in parts
+    pipe = StableDiffusionXLPipeline.from_pretrained(model_path("sdxl-base", "tiny"), dtype=torch.float32)
+    pipe.load_lora_weights(model_path("lcm-lora-sdxl", "tiny"))
+    injected = sum(p.numel() for name, p in pipe.unet.named_parameters() if ".lora_" in name)
+    assert parts["lcm-lora-sdxl/lora"] == injected > 0
+
+
 def _sdxl_lora(rank):
     from helpers.tiny.standins import real_config
 
