@@ -63,6 +63,8 @@ def test_full_mode_returns_the_hub_ids(monkeypatch, on_gpu):
     assert helpers.model_path("ddpm", "full") == "google/ddpm-cat-256"
     assert helpers.model_path("sdxl-inpaint", "full") == "diffusers/stable-diffusion-xl-1.0-inpainting-0.1"
     assert helpers.model_path("controlnet-canny", "full") == "diffusers/controlnet-canny-sdxl-1.0"
+    assert helpers.model_path("lcm-lora-sdxl", "full") == "latent-consistency/lcm-lora-sdxl"
+    assert helpers.model_path("sdxl-lightning", "full") == "ByteDance/SDXL-Lightning"
 
 
 def test_unknown_model_name_lists_the_valid_ones():
@@ -143,6 +145,51 @@ def test_prepare_downloads_the_controlnets_fp16_weights_and_not_its_bin_files(mo
     assert second["allow_patterns"] == ["unet/*.json", "unet/*.fp16.safetensors"]  # lesson 12 loads only its UNet
     for options in (first, second):
         assert not {"*.bin", "*.safetensors", "unet/*.safetensors"} & set(options["allow_patterns"])
+
+
+LORA_FILES = {"lcm-lora-sdxl": "pytorch_lora_weights.safetensors", "sdxl-lightning": "sdxl_lightning_4step_lora.safetensors"}
+
+
+def test_prepare_downloads_only_the_few_step_loras_one_file(monkeypatch, on_gpu):
+    # SDXL-Lightning's repository also holds 5.1 GB UNets and 6.9 GB checkpoints: full mode fetches the 4-step LoRA only
+    import huggingface_hub
+
+    calls = []
+    monkeypatch.setattr(models, "_check_hub_reachable", lambda name, entry: None)
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda repo, **kw: calls.append((repo, kw)) or "/x")
+    for name in LORA_FILES:
+        helpers.prepare(name, "full")
+    assert calls == [("latent-consistency/lcm-lora-sdxl", {"allow_patterns": [LORA_FILES["lcm-lora-sdxl"]]}),
+                     ("ByteDance/SDXL-Lightning", {"allow_patterns": [LORA_FILES["sdxl-lightning"]]})]
+
+
+@pytest.mark.parametrize("name", sorted(LORA_FILES))
+def test_full_mode_offline_finds_a_few_step_lora_by_its_one_file(name, monkeypatch, tmp_path, on_gpu):
+    from huggingface_hub import constants
+
+    repo = tmp_path / ("models--" + models.CATALOGUE[name].hub_id.replace("/", "--"))
+    (repo / "snapshots" / "0123abcd").mkdir(parents=True)
+    (repo / "snapshots" / "0123abcd" / LORA_FILES[name]).write_bytes(b"")
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("0123abcd")
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    assert helpers.model_path(name, "full") == models.CATALOGUE[name].hub_id
+
+
+def test_few_step_loras_default_to_4_steps_and_sdxls_sizes(on_gpu):
+    for name in LORA_FILES:
+        for mode in ("tiny", "full"):
+            chosen, base = helpers.defaults(name, mode), helpers.defaults("sdxl-base", mode)
+            assert chosen.num_inference_steps == 4 and (chosen.height, chosen.width, chosen.prompt) == (base.height, base.width, base.prompt)
+
+
+def test_tiny_mode_few_step_loras_are_folders_holding_only_the_real_file(tiny_cache):
+    for name, file_name in LORA_FILES.items():
+        path = Path(helpers.model_path(name, "tiny"))
+        assert path.name == name and path.parent == tiny_cache
+        assert sorted(item.name for item in path.iterdir() if not item.name.startswith(".")) == [file_name]
+        assert models.CATALOGUE[name].check_file == file_name
 
 
 def test_tiny_mode_ddpm_is_lesson_03s_committed_model(tiny_cache):
@@ -286,7 +333,7 @@ def test_full_mode_allows_sdxls_sizes_and_refuses_far_beyond(monkeypatch, on_gpu
         helpers.defaults("sdxl-base", "full", height=4096, width=8192)
 
 
-def test_a_lesson_gets_its_own_subject_in_each_mode():
+def test_a_lesson_gets_its_own_subject_in_each_mode(on_gpu):
     assert helpers.defaults("sdxl-base", "tiny", lesson="05").prompt == "a green triangle"
     assert helpers.defaults("sdxl-base", "tiny", lesson="05", prompt="a blue square").prompt == "a blue square"
     assert helpers.defaults("sdxl-base", "full", lesson="06").prompt == "A majestic lion jumping from a big stone at night"

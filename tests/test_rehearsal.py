@@ -1,5 +1,6 @@
 """tools/rehearsal.py, cheaply: the Hub cache layout (with tiny configs), the file lists, the weight rules,
-the RssAnon parser and the check of the logged memory decisions. No real-size model is built here."""
+the RssAnon parser and the check of the logged memory decisions. No real-size model is built here (the real-size
+LoRA files are checked on the meta device: their keys, shapes, and loading into SDXL base's UNet)."""
 
 import ast
 import importlib.util
@@ -19,6 +20,7 @@ _spec.loader.exec_module(rehearsal)
 
 BASE, REFINER = "stabilityai/stable-diffusion-xl-base-1.0", "stabilityai/stable-diffusion-xl-refiner-1.0"
 INPAINT, CONTROLNET = "diffusers/stable-diffusion-xl-1.0-inpainting-0.1", "diffusers/controlnet-canny-sdxl-1.0"
+LCM_LORA, LIGHTNING = "latent-consistency/lcm-lora-sdxl", "ByteDance/SDXL-Lightning"
 
 
 def _tiny(model, component):
@@ -71,7 +73,7 @@ def test_a_shared_component_is_a_hard_link_to_the_other_repositorys(tmp_path):
 def test_the_real_repositories_list_the_files_the_lessons_load():
     repos = {repo.repo_id: repo for repo in rehearsal.repositories()}
     assert list(repos) == [BASE, REFINER, INPAINT, CONTROLNET, "google/ddpm-cat-256", "madebyollin/sdxl-vae-fp16-fix",
-                           "madebyollin/taesdxl"]
+                           "madebyollin/taesdxl", LCM_LORA, LIGHTNING]
     base = repos[BASE].files()
     for name in ("model_index.json", "scheduler/scheduler_config.json", "tokenizer/vocab.json", "tokenizer_2/merges.txt",
                  "text_encoder/model.fp16.safetensors", "text_encoder_2/model.fp16.safetensors",
@@ -286,9 +288,14 @@ def test_a_rehearsal_builds_only_the_repositories_its_lessons_load():
     everything = {repo.repo_id for repo in rehearsal.repositories()}
     assert {repo.repo_id for repo in rehearsal.repositories_for(None)} == everything
     ci = {repo.repo_id for repo in rehearsal.repositories_for(["04", "6"])}  # what CI rehearses
-    assert ci == everything - {INPAINT, CONTROLNET}
-    assert {repo.repo_id for repo in rehearsal.repositories_for(["12"])} == everything - {CONTROLNET}
-    assert {repo.repo_id for repo in rehearsal.repositories_for(["13"])} == everything - {INPAINT}
+    assert ci == everything - {INPAINT, CONTROLNET, LCM_LORA, LIGHTNING}
+    assert {repo.repo_id for repo in rehearsal.repositories_for(["12"])} == everything - {CONTROLNET, LCM_LORA, LIGHTNING}
+    assert {repo.repo_id for repo in rehearsal.repositories_for(["13"])} == everything - {INPAINT, LCM_LORA, LIGHTNING}
+    assert {repo.repo_id for repo in rehearsal.repositories_for(["08"])} == everything - {INPAINT, CONTROLNET, LIGHTNING}
+    assert {repo.repo_id for repo in rehearsal.repositories_for(["14"])} == everything - {INPAINT, CONTROLNET}
+    assert {repo.repo_id for repo in rehearsal.repositories_for(["08", "14"])} == everything - {INPAINT, CONTROLNET}
+    for lesson in sorted({notebook.name[:2] for notebook in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")} - {"08", "14"}):
+        assert not {LCM_LORA, LIGHTNING} & {repo.repo_id for repo in rehearsal.repositories_for([lesson])}, lesson
 
 
 def test_a_cache_built_for_some_lessons_is_completed_for_more(tmp_path, monkeypatch):
@@ -300,3 +307,121 @@ def test_a_cache_built_for_some_lessons_is_completed_for_more(tmp_path, monkeypa
     assert rehearsal.cache_is_complete(cache, [first]) and not rehearsal.cache_is_complete(cache, [first, second])
     rehearsal.build_cache(cache, repos=rehearsal.repositories_for(["04", "12"]), min_free_gib=0)
     assert rehearsal.cache_is_complete(cache, [first, second])
+
+
+# --- The few-step LoRAs (lessons 08 and 14): one fp16 file each, rank 64 on the 788 layers diffusers' LCM-LoRA example targets
+
+
+def _loras():
+    repos = {repo.repo_id: repo for repo in rehearsal.repositories()}
+    return {repo_id: repos[repo_id].components[0] for repo_id in (LCM_LORA, LIGHTNING)}
+
+
+@pytest.fixture(scope="module")
+def real_lora_layout():
+    return rehearsal.lora_layout(_loras()[LCM_LORA])  # SDXL base's UNet on the meta device: seconds, no memory
+
+
+def test_the_lora_repositories_are_flat_with_the_one_file_the_catalogue_downloads():
+    from helpers.models import CATALOGUE
+    from helpers.tiny.standins import real_config
+    from helpers.tiny.train_lcm import TARGET_MODULES
+
+    repos = {repo.repo_id: repo for repo in rehearsal.repositories()}
+    for name, repo_id, file_name in (("lcm-lora-sdxl", LCM_LORA, "pytorch_lora_weights.safetensors"),
+                                     ("sdxl-lightning", LIGHTNING, "sdxl_lightning_4step_lora.safetensors")):
+        entry = CATALOGUE[name]
+        assert entry.hub_id == repo_id and repos[repo_id].files() == [file_name] == list(entry.download) == [entry.check_file]
+        lora = repos[repo_id].components[0]
+        assert isinstance(lora, rehearsal.LoraFile) and (lora.rank, lora.alpha) == (64, 8.0)
+        assert lora.config == real_config("sdxl-base", "unet") and list(lora.target_modules) == TARGET_MODULES
+        assert rehearsal.expected_bytes(repos[repo_id]) == 196_751_360 * 2, "fp16 on every machine: 394 MB, as on the Hub"
+    assert rehearsal._fingerprint(repos[LCM_LORA]) != rehearsal._fingerprint(repos[LIGHTNING])
+
+
+def test_the_real_size_lora_is_rank_64_on_788_layers_in_kohya_keys(real_lora_layout):
+    layout = real_lora_layout
+    assert len(layout) == 788 * 3 and all(key.startswith("lora_unet_") for key in layout)
+    for suffix in (".lora_down.weight", ".lora_up.weight", ".alpha"):
+        assert sum(key.endswith(suffix) for key in layout) == 788, suffix
+    assert sum(torch.Size(shape).numel() for key, shape in layout.items() if not key.endswith(".alpha")) == 196_751_360
+    attention = "lora_unet_down_blocks_1_attentions_0_transformer_blocks_0_attn1_to_q"
+    conv = "lora_unet_down_blocks_0_resnets_0_conv1"
+    feed_forward = "lora_unet_mid_block_attentions_0_transformer_blocks_0_ff_net_0_proj"
+    expected = {f"{attention}.lora_down.weight": (64, 640), f"{attention}.lora_up.weight": (640, 64), f"{attention}.alpha": (),
+                f"{conv}.lora_down.weight": (64, 320, 3, 3), f"{conv}.lora_up.weight": (320, 64, 1, 1),
+                f"{feed_forward}.lora_down.weight": (64, 1280), f"{feed_forward}.lora_up.weight": (10240, 64),
+                "lora_unet_up_blocks_0_upsamplers_0_conv.lora_down.weight": (64, 1280, 3, 3),
+                "lora_unet_down_blocks_2_resnets_0_time_emb_proj.lora_up.weight": (1280, 64)}
+    assert {key: layout[key] for key in expected} == expected
+    assert sum("_attn1_to_" in key or "_attn2_to_" in key for key in layout if key.endswith(".alpha")) == 560
+
+
+def test_the_real_size_lora_loads_into_sdxl_bases_unet_on_every_targeted_layer():
+    from diffusers import StableDiffusionXLPipeline
+
+    lora = _loras()[LIGHTNING]
+    state = rehearsal.random_lora_weights(lora, seed=0, device="meta")  # the file's keys and shapes, no memory
+    assert {value.dtype for value in state.values()} == {torch.float16}
+    assert {value.item() for key, value in state.items() if key.endswith(".alpha")} == {8.0}
+    unet = rehearsal.empty_model(lora.config)  # SDXL base's UNet on the meta device
+    weights, alphas = StableDiffusionXLPipeline.lora_state_dict(state, unet_config=unet.config)  # what load_lora_weights does
+    StableDiffusionXLPipeline.load_lora_into_unet(weights, network_alphas=alphas, unet=unet, adapter_name="lightning",
+                                                  low_cpu_mem_usage=True)
+    adapted = [module for module in unet.modules() if "lightning" in getattr(module, "lora_A", {})]
+    assert len(adapted) == 788 and {module.scaling["lightning"] for module in adapted} == {8 / 64}
+
+
+def _tiny_lora(unet_config: dict, rank: int = 4) -> "rehearsal.LoraFile":
+    from helpers.tiny.train_lcm import LORA_FILE, TARGET_MODULES
+
+    return rehearsal.LoraFile("", unet_config, True, None, file_name=LORA_FILE, rank=rank, alpha=8.0,
+                              target_modules=tuple(TARGET_MODULES))
+
+
+def test_the_loras_keys_are_those_of_the_tiny_stand_ins(tiny_cache):
+    from safetensors import safe_open
+
+    import helpers
+
+    base_unet = json.loads((Path(helpers.model_path("sdxl-base", "tiny")) / "unet" / "config.json").read_text())
+    for name, file_name in (("lcm-lora-sdxl", "pytorch_lora_weights.safetensors"), ("sdxl-lightning", "sdxl_lightning_4step_lora.safetensors")):
+        with safe_open(Path(helpers.model_path(name, "tiny")) / file_name, "pt") as committed:
+            shapes = {key: tuple(committed.get_slice(key).get_shape()) for key in committed.keys()}
+        rank = shapes[next(key for key in shapes if key.endswith(".lora_down.weight"))][0]
+        assert rehearsal.lora_layout(_tiny_lora(base_unet, rank)) == shapes, name
+
+
+def test_random_lora_weights_follow_the_rules():
+    lora = _tiny_lora(_tiny("sdxl-base", "unet"), rank=16)
+    state = rehearsal.random_lora_weights(lora, seed=3)
+    assert {value.dtype for value in state.values()} == {torch.float16}
+    assert {value.item() for key, value in state.items() if key.endswith(".alpha")} == {8.0}
+    down = next(value for key, value in state.items() if key.endswith("attn1_to_q.lora_down.weight"))
+    up = next(value for key, value in state.items() if key.endswith("attn1_to_q.lora_up.weight"))
+    assert abs(down.float().std() * down.shape[1] ** 0.5 - 1) < 0.2 and abs(up.float().std() * 16**0.5 / 0.1 - 1) < 0.2
+    again = rehearsal.random_lora_weights(lora, seed=3)
+    assert all(torch.equal(state[key], again[key]) for key in state), "the same seed, the same numbers"
+
+
+@pytest.mark.filterwarnings("ignore:The `local_dir_use_symlinks` argument:UserWarning")  # diffusers' own call
+def test_a_lora_repository_in_the_cache_loads_with_full_modes_call_given_its_file_name(tmp_path, tiny_cache):
+    from diffusers import StableDiffusionXLPipeline
+    from safetensors.torch import load_file
+
+    import helpers
+
+    base = helpers.model_path("sdxl-base", "tiny")
+    lora = _tiny_lora(json.loads((Path(base) / "unet" / "config.json").read_text()))
+    cache = rehearsal.build_cache(tmp_path / "hub", repos=[rehearsal.Repository(LCM_LORA, (lora,))], min_free_gib=0)
+    snapshot = rehearsal.snapshot_folder(cache, LCM_LORA)
+    assert sorted(path.name for path in snapshot.iterdir()) == ["pytorch_lora_weights.safetensors"]
+    assert {value.dtype for value in load_file(snapshot / "pytorch_lora_weights.safetensors").values()} == {torch.float16}
+    pipe = StableDiffusionXLPipeline.from_pretrained(base, variant="fp16", dtype=torch.float32)
+    pipe.load_lora_weights(LCM_LORA, weight_name="pytorch_lora_weights.safetensors", adapter_name="lcm", cache_dir=cache,
+                           local_files_only=True)
+    assert sum(1 for module in pipe.unet.modules() if "lcm" in getattr(module, "lora_A", {})) == 129
+    # Offline (HF_HUB_OFFLINE=1, as in the rehearsal, or local_files_only) diffusers cannot guess a Hub repository's
+    # file name: a lesson passes weight_name= for every LoRA it loads by Hub id.
+    with pytest.raises(ValueError, match="offline mode, you must specify a `weight_name`"):
+        pipe.load_lora_weights(LCM_LORA, adapter_name="again", cache_dir=cache, local_files_only=True)

@@ -354,3 +354,56 @@ def test_the_inpainting_model_paints_the_asked_colour_into_the_mask(tiny_cache):
         region = np.where(mask[..., None] > 0.5, np.asarray(image), np.uint8([240, 240, 235]))  # only what was painted
         right += shapes.object_colour(Image.fromarray(region.astype(np.uint8))) == colour
     assert right >= 4, f"the asked colour in {right} of 6 masks"
+
+
+# --- The few-step LoRAs (lesson 14): the LoRA helpers/tiny/train_lcm.py distils, under each real repository's file name
+
+
+LORA_FILES = {"lcm-lora-sdxl": "pytorch_lora_weights.safetensors", "sdxl-lightning": "sdxl_lightning_4step_lora.safetensors"}
+
+
+@pytest.mark.parametrize("name", sorted(LORA_FILES))
+def test_lora_standins_hold_the_real_file_in_kohya_style_keys_fp16_with_alphas(name, tiny_cache):
+    from safetensors.torch import load_file
+
+    folder = ensure_standin(name, tiny_cache)
+    assert sorted(path.name for path in folder.iterdir() if path.name[0] != ".") == [LORA_FILES[name]]
+    weights = load_file(folder / LORA_FILES[name])
+    assert {tensor.dtype for tensor in weights.values()} == {torch.float16}
+    layers = {key.split(".")[0] for key in weights}
+    assert all(layer.startswith("lora_unet_") for layer in layers)
+    assert set(weights) == {f"{layer}.{part}" for layer in layers for part in ("lora_down.weight", "lora_up.weight", "alpha")}
+    for layer in layers:  # alpha = rank: the scale alpha/rank is 1
+        assert weights[f"{layer}.alpha"].item() == weights[f"{layer}.lora_down.weight"].shape[0]
+
+
+def _unet_output(unet):
+    generator = torch.Generator().manual_seed(0)
+    config = unet.config
+    latents = torch.randn(1, config.in_channels, 4, 4, generator=generator)
+    text = torch.randn(1, 77, config.cross_attention_dim, generator=generator)
+    pooled = torch.randn(1, config.projection_class_embeddings_input_dim - 6 * config.addition_time_embed_dim, generator=generator)
+    time_ids = torch.tensor([[32.0, 32, 0, 0, 32, 32]])
+    with torch.no_grad():
+        return unet(latents, 500, encoder_hidden_states=text, added_cond_kwargs={"text_embeds": pooled, "time_ids": time_ids}).sample
+
+
+@pytest.mark.parametrize("name", sorted(LORA_FILES))
+def test_lora_standins_load_on_every_targeted_layer_of_the_tiny_base_and_change_its_output(name, tiny_cache):
+    from peft import LoraConfig
+
+    from helpers.tiny.train_lcm import TARGET_MODULES
+
+    pipe = StableDiffusionXLPipeline.from_pretrained(helpers.model_path("sdxl-base", "tiny"), **LOAD)
+    with torch.device("meta"):  # the layers the LCM-LoRA's target list picks out of the tiny UNet
+        targets = UNet2DConditionModel.from_config(pipe.unet.config)
+        targets.add_adapter(LoraConfig(r=8, target_modules=TARGET_MODULES))
+    targeted = sum(1 for module in targets.modules() if hasattr(module, "lora_A"))
+    before = _unet_output(pipe.unet)
+    # lesson 14's calls: the Lightning repository holds many files, so its LoRA is named
+    options = {"weight_name": LORA_FILES[name]} if name == "sdxl-lightning" else {}
+    pipe.load_lora_weights(helpers.model_path(name, "tiny"), adapter_name="few-step", **options)
+    adapted = [module for module in pipe.unet.modules() if "few-step" in getattr(module, "lora_A", {})]
+    assert len(adapted) == targeted == 129
+    assert {module.scaling["few-step"] for module in adapted} == {1.0}
+    assert (_unet_output(pipe.unet) - before).abs().max() > 1e-2

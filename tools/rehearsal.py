@@ -6,8 +6,9 @@ or `python tools/rehearsal.py [--lessons 04 06] [--cache DIR] [--machine colab-t
 1. It builds, once, an offline Hugging Face cache (default `~/.cache/sdxl-by-hand/rehearsal-hub`; the
    `~/.cache/sdxl-by-hand` part moves with SDXL_TUTORIAL_CACHE) laid out as huggingface_hub lays it out
    (`models--owner--name/refs/main` and `snapshots/<revision>/...`, plain files, no blobs), holding
-   random-weight copies of stabilityai/stable-diffusion-xl-base-1.0, stabilityai/stable-diffusion-xl-refiner-1.0,
-   google/ddpm-cat-256, madebyollin/sdxl-vae-fp16-fix and madebyollin/taesdxl: the real configs
+   random-weight copies of the nine repositories the lessons load (`repositories()`): SDXL base and refiner, the SDXL
+   inpainting model, the canny ControlNet, google/ddpm-cat-256, madebyollin/sdxl-vae-fp16-fix, madebyollin/taesdxl,
+   and the few-step LoRAs latent-consistency/lcm-lora-sdxl and ByteDance/SDXL-Lightning: the real configs
    (helpers/tiny/configs), the real file names and parameter counts, the real CLIP tokenizers. Only the fp16
    variant files of the SDXL repositories are written, the files the lessons load (they always pass
    variant="fp16"); the real repositories' fp32 files are left out: nothing loads them. The refiner's
@@ -20,6 +21,12 @@ or `python tools/rehearsal.py [--lessons 04 06] [--cache DIR] [--machine colab-t
    under 1-10 GFLOP/s against 66-79 in fp32, a 128x128 VAE decode took 470 s instead of a few.
    Weights: every >=2-D weight ~ N(0, 1/fan_in), biases 0, norm weights 1, embeddings ~ N(0, 0.02): the
    pictures are noise, but every number stays finite through a few denoising steps.
+   The two LoRA repositories are flat, one fp16 file each (fp16 on a CPU too: diffusers copies a LoRA's numbers into
+   the UNet's own dtype when it loads them), with the keys and shapes the real files are inferred to hold: a rank-64
+   LoRA, alpha 8, on the 788 layers of SDXL base's UNet that diffusers' LCM-LoRA example targets
+   (helpers/tiny/train_lcm.py TARGET_MODULES), in kohya-style keys `lora_unet_<module path, dots as underscores>`
+   `.lora_down.weight` / `.lora_up.weight` / `.alpha`, as helpers/tiny/train_lcm.py writes the tiny stand-ins.
+   A rehearsal builds only what its lessons load (LESSON_ONLY_REPOSITORIES).
 2. It runs each lesson with papermill in a fresh kernel, with this environment:
      SDXL_TUTORIAL_MODE=full  HF_HUB_CACHE=<the cache>  HF_HUB_OFFLINE=1  SDXL_TUTORIAL_STATIC=1
      SDXL_TUTORIAL_REHEARSAL=1 (lessons skip only the assertions about what a trained model draws, and say so)
@@ -93,6 +100,8 @@ PARAMETERS_CPU = {
     "12": {**SDXL_SMALL, "measure_seeds": 1},  # one seed per mask; inpainting, outpainting and inversion at 128x128
     # one picture per measurement; two weights (the hand-vs-compel check adds 0.5 and 1.5 itself)
     "13": {**SDXL_SMALL, "measure_seeds": 1, "word_weights": [0, 1.5]},
+    # two distillation steps of one picture, one held-out seed, the few-step LoRAs at 1 and 4 steps
+    "14": {"num_inference_steps": 3, "few_steps": [1, 4], "distill_steps": 2, "batch_size": 1, "evaluation_seeds": 1},
 }
 PARAMETERS_CUDA: dict[str, dict] = {}  # every lesson at its defaults: 1024x1024, its own step counts
 LOCAL_SERVER_LESSONS = ("09",)  # these get base_url=<a server this script starts>
@@ -125,6 +134,42 @@ class Component:
 
     def files(self) -> list[str]:
         return [_join(self.path, "config.json"), _join(self.path, self.weights_name)]
+
+    def fingerprint_parts(self) -> tuple:
+        return (self.path, self.config, self.fp16, self.shared_from)
+
+    def bytes_per_number(self) -> int:
+        import torch
+
+        return torch.finfo(storage_dtype()).bits // 8 if self.fp16 else 4
+
+
+@dataclass(frozen=True)
+class LoraFile(Component):
+    """A LoRA repository's one weight file: rank-`rank` LoRA factors for the UNet that `config` describes, on the layers
+    `target_modules` names, in kohya-style keys (`lora_unet_<module path, dots as underscores>.lora_down.weight`,
+    `.lora_up.weight` and `.alpha`, = `alpha`), fp16 numbers on every machine, no config.json.
+
+    `parameters`: the real file's count of LoRA numbers (the alphas not counted).
+    """
+
+    file_name: str = ""
+    rank: int = 64
+    alpha: float = 8.0
+    target_modules: tuple[str, ...] = ()
+
+    @property
+    def weights_name(self) -> str:
+        return self.file_name
+
+    def files(self) -> list[str]:
+        return [_join(self.path, self.file_name)]
+
+    def fingerprint_parts(self) -> tuple:
+        return (*super().fingerprint_parts(), "lora", self.file_name, self.rank, self.alpha, list(self.target_modules))
+
+    def bytes_per_number(self) -> int:
+        return 2
 
 
 @dataclass(frozen=True)
@@ -191,16 +236,31 @@ TOKENIZER_FILES = ("merges.txt", "special_tokens_map.json", "tokenizer_config.js
 BASE = "stabilityai/stable-diffusion-xl-base-1.0"
 INPAINT = "diffusers/stable-diffusion-xl-1.0-inpainting-0.1"
 CONTROLNET = "diffusers/controlnet-canny-sdxl-1.0"
+LCM_LORA = "latent-consistency/lcm-lora-sdxl"
+LIGHTNING = "ByteDance/SDXL-Lightning"
+# The real few-step LoRAs, as far as could be found without their files: 197 M parameters, 394 MB in fp16 (the model
+# card, the Hub's file list) = rank 64 on the 788 layers of TARGET_MODULES; alpha 8 (PEFT's default in the script that
+# made the LCM-LoRA; a re-packer of the Lightning LoRA says so too). Written so (fp16 alphas, no `__metadata__`), the
+# file is 393,854,592 bytes: to the byte the size an unmodified mirror gives for the real 4-step Lightning LoRA, which
+# depends on every key name, shape and dtype in the header. Check with `safe_open(file).keys()` when one is at hand.
+LORA_RANK, LORA_ALPHA, LORA_PARAMETERS = 64, 8.0, 196_751_360
 
 
 def repositories() -> list[Repository]:
-    """The seven repositories the lessons load in full mode, in build order (the base before those sharing its parts).
+    """The nine repositories the lessons load in full mode, in build order (the base before those sharing its parts).
 
     The refiner's and the inpainting model's shared components are hard links to the base's (their configs are
     identical, as in the real repositories); the inpainting UNet is the base's config with 9 input channels; the
-    ControlNet is flat, with only its fp16 variant file (full mode loads `variant="fp16"`).
+    ControlNet is flat, with only its fp16 variant file (full mode loads `variant="fp16"`). The few-step LoRAs are
+    flat, each its one LoRA file for SDXL base's UNet (LoraFile), under the real file name (lesson 14 loads the
+    Lightning repository's 4-step LoRA, one of its many files).
     """
     from helpers.tiny.standins import CONFIGS, real_config
+    from helpers.tiny.train_lcm import LIGHTNING_FILE, LORA_FILE, TARGET_MODULES
+
+    def lora(file_name: str) -> LoraFile:
+        return LoraFile("", real_config("sdxl-base", "unet"), True, LORA_PARAMETERS, file_name=file_name, rank=LORA_RANK,
+                        alpha=LORA_ALPHA, target_modules=tuple(TARGET_MODULES))
 
     def flat(name: str) -> dict:
         return json.loads((CONFIGS / name / "config.json").read_text())
@@ -230,11 +290,14 @@ def repositories() -> list[Repository]:
                    _write_ddpm_scheduler, ("scheduler_config.json",)),
         Repository("madebyollin/sdxl-vae-fp16-fix", (Component("", flat("sdxl-vae-fp16-fix"), False, 83_653_863),)),
         Repository("madebyollin/taesdxl", (Component("", flat("taesdxl"), False, 2_445_063),)),
+        Repository(LCM_LORA, (lora(LORA_FILE),)),
+        Repository(LIGHTNING, (lora(LIGHTNING_FILE),)),
     ]
 
 
-# Repositories only one lesson loads: a rehearsal of other lessons need not build them (about 15 GB in fp32 together).
-LESSON_ONLY_REPOSITORIES = {"12": (INPAINT,), "13": (CONTROLNET,)}
+# Repositories only some lessons load: a rehearsal of other lessons need not build them (in fp32 the inpainting UNet and
+# the ControlNet take about 15 GB together; the LoRAs, fp16 everywhere, 0.4 GB each).
+LESSON_ONLY_REPOSITORIES = {"08": (LCM_LORA,), "12": (INPAINT,), "13": (CONTROLNET,), "14": (LCM_LORA, LIGHTNING)}
 
 
 def repositories_for(lessons=None) -> list[Repository]:
@@ -242,8 +305,9 @@ def repositories_for(lessons=None) -> list[Repository]:
     if lessons is None:
         return repositories()
     wanted = {lesson.zfill(2) for lesson in lessons}
-    skipped = {repo_id for lesson, repo_ids in LESSON_ONLY_REPOSITORIES.items() if lesson not in wanted for repo_id in repo_ids}
-    return [repo for repo in repositories() if repo.repo_id not in skipped]
+    only = {repo_id for repo_ids in LESSON_ONLY_REPOSITORIES.values() for repo_id in repo_ids}
+    needed = {repo_id for lesson in wanted for repo_id in LESSON_ONLY_REPOSITORIES.get(lesson, ())}
+    return [repo for repo in repositories() if repo.repo_id not in only - needed]
 
 
 def empty_model(config: dict):
@@ -293,6 +357,44 @@ def random_weights(model, dtype, seed: int, checkpoint_prefix: str = "", device:
     return state
 
 
+def lora_layout(component: LoraFile) -> dict[str, tuple[int, ...]]:
+    """The keys and shapes of `component`'s file: the UNet built on the meta device, the LoRA added with peft as
+    diffusers' LCM-LoRA example adds it, its state dict in kohya-style keys as helpers/tiny/train_lcm.py saves it
+    (diffusers' convert_state_dict_to_kohya, and the `lora_unet_` prefix). An alpha's shape is ()."""
+    from accelerate import init_empty_weights
+    from diffusers.utils import convert_state_dict_to_kohya
+    from peft import LoraConfig
+    from peft.utils import get_peft_model_state_dict
+
+    unet = empty_model(component.config)
+    with init_empty_weights():
+        unet.add_adapter(LoraConfig(r=component.rank, lora_alpha=component.alpha, target_modules=list(component.target_modules)))
+    kohya = convert_state_dict_to_kohya(get_peft_model_state_dict(unet))
+    return {f"lora_unet_{key}": tuple(value.shape) for key, value in kohya.items()}
+
+
+def random_lora_weights(component: LoraFile, seed: int, device: str = "cpu") -> dict:
+    """`component`'s file, fp16: lora_down ~ N(0, 1/fan_in), lora_up ~ N(0, 0.01/rank), alpha = component.alpha.
+
+    With its scale alpha/rank, each adapted layer's weight changes by about 1 % of its own random values; all 788
+    together changed the random SDXL UNet's output by about a fifth (measured at 64x64), every number finite.
+    `device="meta"`: the factors on the meta device (no memory; the alphas real), for checking the layout cheaply.
+    """
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    state = {}
+    for key, shape in lora_layout(component).items():
+        if key.endswith(".alpha"):
+            state[key] = torch.tensor(component.alpha, dtype=torch.float16)
+        elif device == "meta":
+            state[key] = torch.empty(shape, dtype=torch.float16, device="meta")
+        else:
+            spread = (torch.Size(shape)[1:].numel() ** -0.5) if key.endswith(".lora_down.weight") else 0.1 * component.rank**-0.5
+            state[key] = torch.randn(shape, generator=generator).mul_(spread).to(torch.float16)
+    return state
+
+
 def _checkpoint_prefix(model) -> str:
     # transformers 5 keeps CLIPTextModel's layers at the top level and renames the checkpoints' "text_model."
     # keys when loading; write the real files' names so loading takes the real files' path.
@@ -309,12 +411,14 @@ def storage_dtype():
 
 
 def build_component(component: Component, folder: Path, seed: int) -> dict:
-    """Write one component's config.json and random weights into `folder`; return what it took."""
+    """Write one component's config.json and random weights into `folder` (a LoRA: its one file); return what it took."""
     import gc
 
     import torch
     from safetensors.torch import save_file
 
+    if isinstance(component, LoraFile):
+        return build_lora_file(component, folder, seed)
     start = time.perf_counter()
     model = empty_model(component.config)
     count = sum(p.numel() for p in model.parameters())
@@ -332,6 +436,23 @@ def build_component(component: Component, folder: Path, seed: int) -> dict:
     gc.collect()
     return {"parameters": count, "build_s": made - start, "save_s": time.perf_counter() - made,
             "bytes": (target / component.weights_name).stat().st_size}
+
+
+def build_lora_file(component: LoraFile, folder: Path, seed: int) -> dict:
+    """Write a LoRA repository's one file into `folder`; return what it took (as build_component)."""
+    from safetensors.torch import save_file
+
+    start = time.perf_counter()
+    state = random_lora_weights(component, seed)
+    count = sum(value.numel() for key, value in state.items() if not key.endswith(".alpha"))
+    if component.parameters is not None and count != component.parameters:
+        raise RuntimeError(f"{component.file_name}: {count:,} LoRA parameters, the real file has {component.parameters:,}")
+    made = time.perf_counter()
+    target = folder / _join(component.path, component.file_name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    save_file(state, target)  # no __metadata__: the real file's size (above)
+    return {"parameters": count, "layers": sum(key.endswith(".alpha") for key in state), "build_s": made - start,
+            "save_s": time.perf_counter() - made, "bytes": target.stat().st_size}
 
 
 def _link_or_copy(source: Path, destination: Path) -> None:
@@ -390,16 +511,13 @@ def build_repository(cache: Path, repository: Repository, progress=None) -> dict
 
 def _fingerprint(repository: Repository) -> str:
     parts = [BUILD_VERSION, str(storage_dtype()), repository.repo_id, repository.other_files,
-             [(c.path, c.config, c.fp16, c.shared_from) for c in repository.components]]
+             [c.fingerprint_parts() for c in repository.components]]
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def expected_bytes(repository: Repository) -> int:
     """Disk space the repository's weights take (shared components: none, they are hard links)."""
-    import torch
-
-    half = torch.finfo(storage_dtype()).bits // 8
-    return sum(c.parameters * (half if c.fp16 else 4) for c in repository.components if not c.shared_from and c.parameters)
+    return sum(c.parameters * c.bytes_per_number() for c in repository.components if not c.shared_from and c.parameters)
 
 
 def default_cache() -> Path:
