@@ -31,6 +31,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 # `pytest --durations`; a file not listed keeps its place after them.
 LONGEST_FIRST = (
     "notebooks/03_train_a_tiny_diffusion_model.ipynb",
+    "notebooks/14_few_step_models.ipynb",
     "notebooks/10_lora_fine_tuning.ipynb",
     "notebooks/11_generating_at_scale.ipynb",
     "tests/test_tiny_sdxl.py",

@@ -101,7 +101,7 @@ PARAMETERS_CPU = {
     # one picture per measurement; two weights (the hand-vs-compel check adds 0.5 and 1.5 itself)
     "13": {**SDXL_SMALL, "measure_seeds": 1, "word_weights": [0, 1.5]},
     # two distillation steps of one picture, one held-out seed, the few-step LoRAs at 1 and 4 steps
-    "14": {"num_inference_steps": 3, "few_steps": [1, 4], "distill_steps": 2, "batch_size": 1, "evaluation_seeds": 1},
+    "14": {**SDXL_SMALL, "few_steps": [1, 4], "distill_steps": 2, "batch_size": 1, "evaluation_seeds": 1},
 }
 PARAMETERS_CUDA: dict[str, dict] = {}  # every lesson at its defaults: 1024x1024, its own step counts
 LOCAL_SERVER_LESSONS = ("09",)  # these get base_url=<a server this script starts>

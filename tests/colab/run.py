@@ -52,7 +52,7 @@ UNIT_TESTS = ["tests/test_hosted.py", "tests/test_notebook_09.py", "tests/test_f
               # every lesson's settings cell with bad parameters (papermill's injection, the lesson's own checks)
               *sorted(f"tests/{path.name}" for path in HERE.parent.glob("test_parameters*.py"))]
 TEST_TOOLS = ["papermill", "nbval", "pytest"]
-LONGEST_FIRST = ["03", "10", "11", "13", "12", "05", "02", "08"]  # lesson numbers; the rest follow in order
+LONGEST_FIRST = ["03", "14", "10", "11", "13", "12", "05", "02", "08"]  # lesson numbers; the rest follow in order
 
 
 class ColabTestError(SystemExit):
