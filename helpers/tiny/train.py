@@ -123,19 +123,24 @@ class Log:
         self.file.flush()
 
 
-def _optimise(parameters, steps: int, learning_rate: float):
+def _optimise(parameters, steps: int, learning_rate: float, constant: bool = False):
     """AdamW with a one-cycle schedule. `parameters`: tensors, or torch's parameter groups (dicts with "params" and
-    an optional "lr", which overrides `learning_rate` for that group and is that group's peak)."""
+    an optional "lr", which overrides `learning_rate` for that group and is that group's peak). `constant`: AdamW
+    without weight decay at a constant learning rate instead (train_lcm, as lesson 14 distils)."""
+    if constant:
+        optimiser = torch.optim.AdamW(parameters, lr=learning_rate, weight_decay=0.0)
+        return optimiser, torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: 1.0)
     optimiser = torch.optim.AdamW(parameters, lr=learning_rate, weight_decay=1e-2)
     peaks = [group["lr"] for group in optimiser.param_groups]
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=peaks, total_steps=max(steps, 2), pct_start=0.1)
     return optimiser, schedule
 
 
-def _loop(stage: str, steps: int, parameters, learning_rate: float, loss_of_step, log: Log, after_step=None):
-    """`steps` steps of `loss_of_step` (AdamW, one-cycle, gradients clipped at 1); `parameters` as for `_optimise`;
-    `after_step()`, if given, runs after each optimiser step (train_lcm's EMA target)."""
-    optimiser, schedule = _optimise(list(parameters), steps, learning_rate)
+def _loop(stage: str, steps: int, parameters, learning_rate: float, loss_of_step, log: Log, after_step=None,
+          constant: bool = False):
+    """`steps` steps of `loss_of_step` (AdamW, one-cycle, gradients clipped at 1); `parameters` and `constant` as for
+    `_optimise`; `after_step()`, if given, runs after each optimiser step (train_lcm's EMA target)."""
+    optimiser, schedule = _optimise(list(parameters), steps, learning_rate, constant)
     parameters = [parameter for group in optimiser.param_groups for parameter in group["params"]]
     bar = tqdm(range(steps), desc=stage)
     average = None

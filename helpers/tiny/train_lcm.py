@@ -1,7 +1,7 @@
 """Distil the tiny LCM-LoRA from the tiny SDXL base, on a CPU: the stand-ins of `latent-consistency/lcm-lora-sdxl` and
 `ByteDance/SDXL-Lightning` (lesson 14).
 
-    OMP_NUM_THREADS=2 python -m helpers.tiny.train_lcm    # ~5 min of two CPU cores
+    OMP_NUM_THREADS=1 python -m helpers.tiny.train_lcm    # ~5 min of one CPU core
     python -m helpers.tiny.train_lcm --quick --output /tmp/lcm-check   # a few steps: does it still work?
     python -m helpers.tiny.train_lcm --evaluate           # measure the committed LoRA
 
@@ -29,7 +29,7 @@ import torch
 from . import shapes
 from .train import SIZE, FineTuningPlan, Log, _loop, fine_tuning_main, frozen_base
 
-PLAN = FineTuningPlan(steps=600, pictures=2048, batch_size=16, learning_rate=1e-3)
+PLAN = FineTuningPlan(steps=600, pictures=512, batch_size=16, learning_rate=1e-3)
 # The LCM-LoRA's layers: diffusers' LCM-LoRA script's list (every attention projection, the transformer blocks' in/out
 # projections and feed-forward layers, every ResNet convolution and time projection, the down/upsamplers).
 TARGET_MODULES = ["to_q", "to_k", "to_v", "to_out.0", "proj_in", "proj_out", "ff.net.0.proj", "ff.net.2", "conv1", "conv2",
@@ -41,8 +41,10 @@ LIGHTNING_FILE = "sdxl_lightning_4step_lora.safetensors"
 @dataclass(frozen=True)
 class Recipe:
     rank: int = 8
-    guidance_low: float = 2.0  # the teacher's guidance scale w is drawn from [low, high] at each step
-    guidance_high: float = 6.0
+    # the teacher's guidance scale w, drawn from [low, high] at each step: diffusers' LCM-LoRA example draws its w from
+    # 3 to 15 in the LCM paper's convention (guidance scale = w + 1)
+    guidance_low: float = 4.0
+    guidance_high: float = 16.0
     ema_decay: float = 0.95  # the target network: an exponential moving average of the student's LoRA
     skip: int = 20  # the teacher's DDIM step: 1000 // 50 timesteps
     huber_c: float = 1e-3
@@ -111,12 +113,17 @@ def distil(plan: FineTuningPlan, log: Log, device: str, recipe: Recipe = RECIPE)
                 p.data.copy_(value)
         return (torch.sqrt((prediction - target_prediction) ** 2 + recipe.huber_c**2) - recipe.huber_c).mean()
 
-    def after_step():
+    def after_step():  # the target moves towards the student after every step
         with torch.no_grad():
             for p, value in zip(student, target):
                 value.mul_(recipe.ema_decay).add_(p.detach(), alpha=1 - recipe.ema_decay)
 
-    _loop("lcm-lora", plan.steps, student, plan.learning_rate, loss_of_step, log, after_step=after_step)
+    # As the lesson distils: a constant learning rate without weight decay (the one-cycle schedule with decay the other
+    # tiny models use measured 0.84-0.86 right at 4 steps against 0.92 for this, on 108 held-out pictures)
+    _loop("lcm-lora", plan.steps, student, plan.learning_rate, loss_of_step, log, after_step=after_step, constant=True)
+    with torch.no_grad():  # the target is the LoRA kept, as in LCM
+        for p, value in zip(student, target):
+            p.copy_(value)
     return base
 
 
@@ -155,7 +162,7 @@ def right_share(pipe, steps: int, guidance_scale: float, seeds) -> float:
     return right / total
 
 
-def evaluate(seeds=range(1000, 1006), folder=None) -> dict:
+def evaluate(seeds=range(1000, 1012), folder=None) -> dict:
     """The committed LoRA against the base: pictures right at 1, 2, 4, 8 steps (LCMScheduler), Euler at 30 and 4 steps,
     the Lightning stand-in with Euler "trailing" and no guidance; held-out seeds (training never sees a seed)."""
     from diffusers import EulerDiscreteScheduler, LCMScheduler, StableDiffusionXLPipeline
@@ -170,7 +177,9 @@ def evaluate(seeds=range(1000, 1006), folder=None) -> dict:
     results = {"pictures per row": 18 * len(seeds), "Euler 30 steps, guidance 5": right_share(pipe, 30, 5.0, seeds),
                "Euler 4 steps, guidance 5": right_share(pipe, 4, 5.0, seeds)}
     pipe.scheduler = lcm
-    results["LCMScheduler alone, 4 steps, guidance 1.5"] = right_share(pipe, 4, 1.5, seeds)
+    for steps in (1, 2, 4, 8):
+        for guidance in (1.0, 1.5):
+            results[f"LCMScheduler on the base alone, {steps} steps, guidance {guidance}"] = right_share(pipe, steps, guidance, seeds)
     pipe.load_lora_weights(folder or model_path("lcm-lora-sdxl", "tiny"), adapter_name="lcm")
     for steps in (1, 2, 4, 8):
         for guidance in (1.0, 1.5):
