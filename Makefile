@@ -36,7 +36,7 @@ site: setup
 browser-test: setup
 	SDXL_BROWSER_TESTS=1 $(BIN)/python -m pytest tests/browser -n 2
 
-# Every lesson in full mode, offline, on random weights at real size (builds a ~20 GB cache once; 37 GB on a CPU). E.g.
+# Every lesson in full mode, offline, on random weights at real size (builds a ~20 GB cache once; 39.8 GB on a CPU). E.g.
 # `make rehearse REHEARSE_ARGS="--lessons 04 06"`; see tools/rehearsal.py.
 rehearse: setup
 	$(BIN)/python tools/rehearsal.py $(REHEARSE_ARGS)

@@ -15,7 +15,7 @@ or `python tools/rehearsal.py [--lessons 04 06] [--cache DIR] [--machine colab-t
    text_encoder_2 and vae are hard links to the base's (the real repositories hold the same weights twice).
    **The numbers in those files** are fp16, as on the Hub, when a CUDA GPU runs the rehearsal (a cache
    `rehearsal-hub-fp16`, about 20 GB). On a CPU they are fp32 under the same file names (a cache
-   `rehearsal-hub-fp32`, 37 GB, about 4 minutes here): the lessons run in fp32 on a CPU (helpers.pick_dtype), and
+   `rehearsal-hub-fp32`, 39.8 GB, about 4 minutes here): the lessons run in fp32 on a CPU (helpers.pick_dtype), and
    fp32 files load memory-mapped, without an anonymous copy, as fp16 files do on a GPU. Half precision is no
    way out on a CPU without bf16 instructions (this machine kind: AVX2 only): bf16 matrix products ran at
    under 1-10 GFLOP/s against 66-79 in fp32, a 128x128 VAE decode took 470 s instead of a few.
