@@ -205,8 +205,8 @@ def test_committed_checkpoints_are_fp16_and_small():
 
     from helpers.tiny.standins import CHECKPOINTS
 
-    assert {path.name for path in CHECKPOINTS.iterdir() if path.is_dir()} == {
-        "sdxl-base", "sdxl-refiner", "ddpm", "sdxl-inpaint", "controlnet-canny"}  # ddpm: lesson 03's; the last two: lessons 12, 13
+    assert {path.name for path in CHECKPOINTS.iterdir() if path.is_dir()} == {  # ddpm: lesson 03's; then lessons 12, 13, 14's
+        "sdxl-base", "sdxl-refiner", "ddpm", "sdxl-inpaint", "controlnet-canny", "lcm-lora-sdxl", "sdxl-lightning"}
     files = [*(CHECKPOINTS / "sdxl-base").rglob("*.safetensors"), *(CHECKPOINTS / "sdxl-refiner").rglob("*.safetensors")]
     assert {path.relative_to(CHECKPOINTS).parts[:2] for path in files} == {
         ("sdxl-base", "unet"), ("sdxl-base", "vae"), ("sdxl-base", "text_encoder"), ("sdxl-base", "text_encoder_2"),
@@ -227,3 +227,14 @@ def test_the_inpainting_unet_and_the_controlnet_are_committed_fp16_and_under_10_
         assert files and all(path.name.endswith(".fp16.safetensors") for path in files), name
         assert all({t.dtype for t in load_file(path).values()} == {torch.float16} for path in files), name
         assert sum(path.stat().st_size for path in files) <= 10 * 2**20, name
+
+
+def test_the_few_step_loras_are_committed_fp16_and_under_2_mb_each():
+    from safetensors.torch import load_file
+
+    from helpers.tiny.standins import CHECKPOINTS
+
+    for name, file in (("lcm-lora-sdxl", "pytorch_lora_weights.safetensors"), ("sdxl-lightning", "sdxl_lightning_4step_lora.safetensors")):
+        (path,) = (CHECKPOINTS / name).glob("*.safetensors")  # one file, under the real repository's file name
+        assert path.name == file and path.stat().st_size <= 2 * 2**20
+        assert {tensor.dtype for tensor in load_file(path).values()} == {torch.float16}
