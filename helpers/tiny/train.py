@@ -90,7 +90,7 @@ QUICK = Plan(vae_steps=8, base_steps=8, refiner_steps=8, batch_size=8, pictures=
 
 @dataclass(frozen=True)
 class FineTuningPlan:
-    """A model fine-tuned from the tiny base (train_inpaint, train_controlnet): its steps and training pictures."""
+    """A model fine-tuned from the tiny base (train_inpaint, train_controlnet, train_lcm): its steps and training pictures."""
     steps: int
     pictures: int
     batch_size: int = 16
@@ -162,7 +162,7 @@ def _loop(stage: str, steps: int, parameters, learning_rate: float, loss_of_step
 
 def frozen_base(device: str):
     """The committed tiny base pipeline in fp32, every model in eval mode and frozen: what the fine-tuned models
-    (train_inpaint, train_controlnet) start from and train beside."""
+    (train_inpaint, train_controlnet, train_lcm) start from and train beside."""
     from diffusers import StableDiffusionXLPipeline
 
     from ..models import cache_dir
@@ -176,7 +176,7 @@ def frozen_base(device: str):
 
 
 def fine_tuning_main(argv, what: str, folder: str, plan: FineTuningPlan, train_and_save, evaluate) -> None:
-    """The command line of a model fine-tuned from the tiny base (train_inpaint, train_controlnet).
+    """The command line of a model fine-tuned from the tiny base (train_inpaint, train_controlnet, train_lcm).
 
     `what` names the model, `folder` is its folder under --output, `plan` the full run (--quick runs
     QUICK_FINE_TUNING), `train_and_save(plan, log, device, output)` trains and writes it, and `evaluate()` measures
