@@ -373,7 +373,8 @@ def test_the_real_size_lora_loads_into_sdxl_bases_unet_on_every_targeted_layer()
 
 
 def _tiny_lora(unet_config: dict, rank: int = 4) -> "rehearsal.LoraFile":
-    from helpers.tiny.train_lcm import LORA_FILE, TARGET_MODULES
+    from helpers.lora import LORA_FILE
+    from helpers.tiny.train_lcm import TARGET_MODULES
 
     return rehearsal.LoraFile("", unet_config, True, None, file_name=LORA_FILE, rank=rank, alpha=8.0,
                               target_modules=tuple(TARGET_MODULES))

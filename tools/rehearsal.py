@@ -243,7 +243,7 @@ LIGHTNING = "ByteDance/SDXL-Lightning"
 # made the LCM-LoRA; a re-packer of the Lightning LoRA says so too). Written so (fp16 alphas, no `__metadata__`), the
 # file is 393,854,592 bytes: to the byte the size an unmodified mirror gives for the real 4-step Lightning LoRA, which
 # depends on every key name, shape and dtype in the header. Check with `safe_open(file).keys()` when one is at hand.
-LORA_RANK, LORA_ALPHA, LORA_PARAMETERS = 64, 8.0, 196_751_360
+LORA_RANK, LORA_ALPHA = 64, 8.0
 
 
 def repositories() -> list[Repository]:
@@ -255,12 +255,14 @@ def repositories() -> list[Repository]:
     flat, each its one LoRA file for SDXL base's UNet (LoraFile), under the real file name (lesson 14 loads the
     Lightning repository's 4-step LoRA, one of its many files).
     """
+    from helpers.memory import PARAMETERS
+    from helpers.models import CATALOGUE
     from helpers.tiny.standins import CONFIGS, real_config
-    from helpers.tiny.train_lcm import LIGHTNING_FILE, LORA_FILE, TARGET_MODULES
+    from helpers.tiny.train_lcm import TARGET_MODULES
 
-    def lora(file_name: str) -> LoraFile:
-        return LoraFile("", real_config("sdxl-base", "unet"), True, LORA_PARAMETERS, file_name=file_name, rank=LORA_RANK,
-                        alpha=LORA_ALPHA, target_modules=tuple(TARGET_MODULES))
+    def lora(name: str) -> LoraFile:  # the real file's name is the catalogue's check file; its count, memory's
+        return LoraFile("", real_config("sdxl-base", "unet"), True, PARAMETERS[name]["lora"], file_name=CATALOGUE[name].check_file,
+                        rank=LORA_RANK, alpha=LORA_ALPHA, target_modules=tuple(TARGET_MODULES))
 
     def flat(name: str) -> dict:
         return json.loads((CONFIGS / name / "config.json").read_text())
@@ -290,8 +292,8 @@ def repositories() -> list[Repository]:
                    _write_ddpm_scheduler, ("scheduler_config.json",)),
         Repository("madebyollin/sdxl-vae-fp16-fix", (Component("", flat("sdxl-vae-fp16-fix"), False, 83_653_863),)),
         Repository("madebyollin/taesdxl", (Component("", flat("taesdxl"), False, 2_445_063),)),
-        Repository(LCM_LORA, (lora(LORA_FILE),)),
-        Repository(LIGHTNING, (lora(LIGHTNING_FILE),)),
+        Repository(LCM_LORA, (lora("lcm-lora-sdxl"),)),
+        Repository(LIGHTNING, (lora("sdxl-lightning"),)),
     ]
 
 

@@ -32,10 +32,9 @@ from .train import SIZE, FineTuningPlan, Log, _loop, fine_tuning_main, frozen_ba
 PLAN = FineTuningPlan(steps=600, pictures=512, batch_size=16, learning_rate=1e-3)
 # The LCM-LoRA's layers: diffusers' LCM-LoRA script's list (every attention projection, the transformer blocks' in/out
 # projections and feed-forward layers, every ResNet convolution and time projection, the down/upsamplers).
+STANDINS = ("lcm-lora-sdxl", "sdxl-lightning")  # the catalogue's names of the two LoRAs this writes
 TARGET_MODULES = ["to_q", "to_k", "to_v", "to_out.0", "proj_in", "proj_out", "ff.net.0.proj", "ff.net.2", "conv1", "conv2",
                   "conv_shortcut", "downsamplers.0.conv", "upsamplers.0.conv", "time_emb_proj"]
-LORA_FILE = "pytorch_lora_weights.safetensors"
-LIGHTNING_FILE = "sdxl_lightning_4step_lora.safetensors"
 
 
 @dataclass(frozen=True)
@@ -53,15 +52,12 @@ class Recipe:
 RECIPE = Recipe()
 
 
-def boundary_scalings(timesteps, sigma_data: float = 0.5, timestep_scaling: float = 10.0):
-    scaled = timesteps.float() * timestep_scaling
-    return sigma_data**2 / (scaled**2 + sigma_data**2), scaled / (scaled**2 + sigma_data**2) ** 0.5
-
-
 def distil(plan: FineTuningPlan, log: Log, device: str, recipe: Recipe = RECIPE):
+    from diffusers import LCMScheduler
     from peft import LoraConfig
 
     base = frozen_base(device)
+    boundary = LCMScheduler()  # c_skip and c_out of the boundary condition (sigma_data 0.5, timestep scaling 10)
     unet = base.unet
     torch.manual_seed(plan.seed)
     unet.add_adapter(LoraConfig(r=recipe.rank, lora_alpha=recipe.rank, init_lora_weights="gaussian", target_modules=TARGET_MODULES))
@@ -85,7 +81,7 @@ def distil(plan: FineTuningPlan, log: Log, device: str, recipe: Recipe = RECIPE)
         return noise_pred, (x - sigma[t].view(-1, 1, 1, 1) * noise_pred) / alpha[t].view(-1, 1, 1, 1)
 
     def consistency(x, t, prompt_embeds, text_embeds):
-        c_skip, c_out = boundary_scalings(t)
+        c_skip, c_out = boundary.get_scalings_for_boundary_condition_discrete(t)
         return c_skip.view(-1, 1, 1, 1) * x + c_out.view(-1, 1, 1, 1) * unet_x0(x, t, prompt_embeds, text_embeds)[1]
 
     def loss_of_step(step):
@@ -141,9 +137,11 @@ def save(base, output: Path) -> None:
     from safetensors.torch import save_file
 
     weights = kohya_state_dict(base.unet)
-    for folder, name in (("lcm-lora-sdxl", LORA_FILE), ("sdxl-lightning", LIGHTNING_FILE)):
-        (output / folder).mkdir(parents=True, exist_ok=True)
-        save_file(weights, output / folder / name, metadata={"format": "pt"})
+    from ..models import CATALOGUE
+
+    for name in STANDINS:  # each under its real repository's one file name (the catalogue's check file)
+        (output / name).mkdir(parents=True, exist_ok=True)
+        save_file(weights, output / name / CATALOGUE[name].check_file, metadata={"format": "pt"})
 
 
 # ---------------------------------------------------------------------------------------------
