@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # Jupyter refuses to run as root (containers, some cloud machines) unless told it is intended.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
-.PHONY: lab test colab-test benchmark rehearse rehearse-gpu site browser-test setup clean
+.PHONY: lab test colab-test benchmark rehearse rehearse-gpu site browser-test translations setup clean
 
 lab: setup
 	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/
@@ -30,6 +30,12 @@ benchmark: setup
 # _site/index.html). See tools/build_site.py.
 site: setup
 	$(BIN)/python tools/build_site.py
+
+# The Portuguese edition: update the catalogues (translations/pt-BR/*.po) from the English lessons and write
+# notebooks/pt-BR/ from them, and compile the helpers' messages. Changed English is marked stale (fuzzy) for its
+# translator; `make test` fails until it is translated again. See tools/translations.py.
+translations: setup
+	$(BIN)/python tools/translations.py $(TRANSLATIONS_ARGS)
 
 # Every lesson run in JupyterLab in headless Chromium, and the built site opened there (Debian's
 # `chromium` package; builds the site first if it is missing). See tests/browser/conftest.py.

@@ -3,7 +3,7 @@
 What is taught lives in the notebooks; these helpers only carry what every lesson needs.
 Modules: `device` (device, dtype, measuring), `display` (grids, latents, the step recorder),
 `models` (the mode and the catalogue), `checks` (clear errors for bad input), `hub` (the Hugging Face
-token), `edges` (edge maps for the canny ControlNet), `tiny` (the offline models).
+token), `edges` (edge maps for the canny ControlNet), `tiny` (the offline models), `i18n` (the language of the course's own messages).
 """
 
 import os as _os
@@ -14,6 +14,7 @@ from .device import (
     expect_trained, flush, generator, in_colab, measure, pick_device, pick_dtype, rehearsal,
 )
 from .edges import edge_map
+from .i18n import use_language
 from .models import (
     ModelUnavailableError, SizeTooLargeError, current_mode, defaults, environment_report, mode_reason, model_path, prepare, training_defaults,
 )
@@ -21,7 +22,7 @@ from .models import (
 __all__ = [
     "ModelUnavailableError", "SizeTooLargeError", "check_prompt", "check_size", "check_strength", "current_mode", "defaults",
     "edge_map", "environment_report", "expect_trained", "flush", "generator", "in_colab", "measure", "mode_reason", "model_path", "pick_device",
-    "pick_dtype", "prepare", "prepare_image", "rehearsal", "training_defaults",
+    "pick_dtype", "prepare", "prepare_image", "rehearsal", "training_defaults", "use_language",
 ]
 
 from .warnings_policy import quiet_empty_fp32_module_messages as _quiet

@@ -31,6 +31,7 @@ try:
 except ModuleNotFoundError:
     raise ModuleNotFoundError("The course's `helpers` are not installed in this Python: from the repository, run "
                               "`make lab` (README), or open the lesson in Colab.") from None
+helpers.use_language("en")  # the language of the course's own messages: its checks, exercises and helpers
 print("course code:", helpers.__path__[0])'''
 
 BADGE = "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"

@@ -1,0 +1,156 @@
+"""The Portuguese edition is generated from the English lessons and the catalogues (tools/translations.py): every
+message translated and current, the code the English code, the generated lessons what the catalogues make. The
+mechanism is tested on a small lesson in a scratch folder: a changed English cell makes its translation stale and
+the check fails naming the lesson and the cell; a translation that would change the code is refused."""
+
+import json
+import shutil
+from pathlib import Path
+
+import polib
+import pytest
+import translations as T
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The mechanism, on a small lesson
+
+
+def _cell(kind, source, cell_id):
+    cell = {"cell_type": kind, "id": cell_id, "metadata": {}, "source": source}
+    if kind == "code":
+        cell.update(outputs=[], execution_count=None)
+    return cell
+
+
+@pytest.fixture
+def course(tmp_path):
+    """A course of one lesson (title with its badge, the install cell, a code cell), its catalogues translated."""
+    from helpers.install_cell import CELL, badge
+
+    notebooks, catalogues = tmp_path / "notebooks", tmp_path / "translations"
+    notebooks.mkdir()
+    lesson = {"cells": [
+        _cell("markdown", f"# 99 · A lesson\n\n{badge('99_lesson.ipynb')}\n\nWhat you will learn.", "title"),
+        _cell("code", CELL, "install"),
+        _cell("code", 'steps = 4  # how many steps\nprint(f"{steps} steps done", "ok")\nassert steps > 0, "steps must be positive"', "work"),
+        _cell("markdown", "What you should see: four steps.", "see"),
+    ], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (notebooks / "99_lesson.ipynb").write_text(json.dumps(lesson), encoding="utf-8")
+    shutil.copytree(T.CATALOGUES / "pt-BR", catalogues / "pt-BR", ignore=shutil.ignore_patterns("[0-9]*.po"))
+    T.update("pt-BR", notebooks, catalogues, names=["99"])
+    translate(catalogues / "pt-BR" / "99_lesson.po", {
+        "how many steps": "quantos passos",
+        'f"{steps} steps done"': 'f"{steps} passos feitos"',
+        '"steps must be positive"': '"steps deve ser positivo"',
+        "What you should see: four steps.": "O que você deve ver: quatro passos.",
+    }, title="# 99 · Uma lição\n\n{badge}\n\nO que você vai aprender.")
+    T.update("pt-BR", notebooks, catalogues, names=["99"])
+    return notebooks, catalogues
+
+
+def translate(path, translations, title=None):
+    catalogue = polib.pofile(str(path), wrapwidth=0)
+    for entry in catalogue:
+        if entry.msgid in translations:
+            entry.msgstr = translations[entry.msgid]
+        elif entry.msgid.startswith("# 99") and title:
+            entry.msgstr = title.format(badge=entry.msgid.split("\n\n")[1])
+        if entry.msgstr:
+            entry.flags = [flag for flag in entry.flags if flag != "fuzzy"]
+    catalogue.save(str(path))
+
+
+def problems_of(course):
+    notebooks, catalogues = course
+    return [line for line in T.check("pt-BR", notebooks, catalogues) if line.startswith(("99", "pt-BR/99"))]
+
+
+def test_the_generated_lesson_reads_portuguese_and_runs_the_english_code(course):
+    notebooks, _ = course
+    assert problems_of(course) == []
+    generated = json.loads((notebooks / "pt-BR" / "99_lesson.ipynb").read_text(encoding="utf-8"))
+    code = "".join(generated["cells"][2]["source"])
+    assert code == 'steps = 4  # quantos passos\nprint(f"{steps} passos feitos", "ok")\nassert steps > 0, "steps deve ser positivo"'
+    install = "".join(generated["cells"][1]["source"])
+    assert 'helpers.use_language("pt-BR")' in install and "# @title Instalar o curso" in install
+    title = "".join(generated["cells"][0]["source"])
+    assert "Uma lição" in title and "/blob/main/notebooks/pt-BR/99_lesson.ipynb" in title  # its badge opens itself
+    namespace = {}
+    exec(compile(code, "cell", "exec"), namespace)  # the translated cell runs
+    assert namespace["steps"] == 4
+
+
+def test_a_changed_english_cell_makes_its_translation_stale_and_the_check_names_it(course):
+    notebooks, catalogues = course
+    path = notebooks / "99_lesson.ipynb"
+    lesson = json.loads(path.read_text(encoding="utf-8"))
+    lesson["cells"][3]["source"] = "What you should see: four steps, in a row."
+    path.write_text(json.dumps(lesson), encoding="utf-8")
+    problems = problems_of(course)
+    assert any("cell 3" in line and "not translated" in line for line in problems), problems
+    assert any("not what the catalogue makes" in line or "cell 3" in line for line in problems)
+    T.update("pt-BR", notebooks, catalogues, names=["99"])  # `make translations`
+    entry = next(entry for entry in polib.pofile(str(catalogues / "pt-BR" / "99_lesson.po")) if entry.msgid.endswith("in a row."))
+    assert "fuzzy" in entry.flags and entry.msgstr == "O que você deve ver: quatro passos."
+    assert entry.previous_msgid == "What you should see: four steps."  # what the translation was made for
+    problems = problems_of(course)
+    assert any("99_lesson, cell 3" in line and "stale (fuzzy)" in line for line in problems), problems
+    translate(catalogues / "pt-BR" / "99_lesson.po", {entry.msgid: "O que você deve ver: quatro passos, em fila."})
+    T.update("pt-BR", notebooks, catalogues, names=["99"])
+    assert problems_of(course) == []
+
+
+def test_a_changed_english_code_cell_fails_until_the_edition_is_generated_again(course):
+    notebooks, catalogues = course
+    path = notebooks / "99_lesson.ipynb"
+    lesson = json.loads(path.read_text(encoding="utf-8"))
+    lesson["cells"][2]["source"] = lesson["cells"][2]["source"].replace("steps = 4", "steps = 5")
+    path.write_text(json.dumps(lesson), encoding="utf-8")
+    problems = problems_of(course)
+    assert any("cell 2" in line and "code differs" in line for line in problems), problems
+    T.update("pt-BR", notebooks, catalogues, names=["99"])
+    assert problems_of(course) == []  # the comment and strings did not change: nothing to translate again
+
+
+def test_a_translation_that_would_change_the_code_is_refused(course):
+    notebooks, catalogues = course
+    translate(catalogues / "pt-BR" / "99_lesson.po", {'f"{steps} steps done"': 'f"{passos} passos feitos"'})
+    assert any("fields differ" in line for line in problems_of(course))
+    translate(catalogues / "pt-BR" / "99_lesson.po", {'f"{steps} steps done"': '"passos feitos'})
+    assert any("not a Python string literal" in line for line in problems_of(course))
+
+
+def test_a_generated_lesson_edited_by_hand_is_caught(course):
+    notebooks, _ = course
+    path = notebooks / "pt-BR" / "99_lesson.ipynb"
+    lesson = json.loads(path.read_text(encoding="utf-8"))
+    lesson["cells"][2]["source"] = ["steps = 3  # quantos passos\n", 'print(f"{steps} passos feitos", "ok")']
+    path.write_text(json.dumps(lesson), encoding="utf-8")
+    problems = problems_of(course)
+    assert any("code differs" in line for line in problems) and any("not what the catalogue makes" in line for line in problems)
+
+
+def test_only_learner_facing_strings_are_messages():
+    source = ('prompt = "a red circle"\nprint("the picture:", prompt)\nshow(x, titles=[f"seed {s}" for s in seeds])\n'
+              'text("concept", "sks ring")\nraise ValueError(f"bad value {v!r}: use a number")\nkey = scores["light border"]')
+    texts = [message.text for message in T.code_messages(source, 0, "c") if message.kind == "string"]
+    assert texts == ['"the picture:"', 'f"seed {s}"', 'f"bad value {v!r}: use a number"']
+
+
+def test_the_course_messages_follow_the_chosen_language():
+    import helpers
+    from helpers.i18n import _, current_language, languages
+
+    assert languages()[:1] == ["en"] and "pt-BR" in languages()
+    try:
+        helpers.use_language("pt-BR")
+        assert current_language() == "pt-BR"
+        helpers.use_language("en")
+        assert _("some message") == "some message"
+        with pytest.raises(ValueError, match="use_language"):
+            helpers.use_language("klingon")
+    finally:
+        helpers.use_language("en")

@@ -1,0 +1,543 @@
+"""The course in other languages: gettext catalogues, and the lessons generated from them.
+
+    make translations                        # update translations/pt-BR/*.po, write notebooks/pt-BR/*.ipynb
+    python tools/translations.py --lessons 05   # only lesson 05's catalogue and notebook
+    python tools/translations.py --helpers   # only the helpers' catalogue (and its compiled .mo)
+    python tools/translations.py --check     # is every message translated and current, every generated lesson fresh?
+
+The English lessons (notebooks/NN_name.ipynb) are the source of the code. A translated edition is generated from
+them and one gettext catalogue per lesson (translations/<language>/NN_name.po, edited with any PO editor: Poedit,
+Lokalize, Weblate, or a text editor). Its messages are what the learner reads:
+
+- every markdown cell, whole;
+- every comment of a code cell;
+- every learner-facing string literal of a code cell: what `print` prints, an assertion's or an exception's
+  message, `helpers.expect_trained`'s, figure titles and axis labels, the `hint=` of a parameter check. A message
+  of that kind is the literal as it is written in Python, quotes, `f` prefix and `{...}` fields included: the
+  translation keeps them (the check below says when it does not).
+
+The first code cell, the install cell (helpers/install_cell.py), is the same in every lesson: its messages live in
+translations/<language>/_install_cell.po, translated once.
+
+`make translations` merges the catalogues with the English lessons as they are now. A message whose English
+changed keeps its old translation, marked *fuzzy* (gettext's flag for "stale: check me"), with the English it was
+made for (`#| msgid`), so a translator sees what changed. `--check` (and tests/test_translations.py) fails on any
+message that is untranslated or fuzzy, on a translation that would change the code (its fields, its quotes), and
+on a generated lesson that differs from what the catalogues make: it names the lesson and the cell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import io
+import json
+import re
+import sys
+import tokenize
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+CATALOGUES = ROOT / "translations"
+LANGUAGES = ("pt-BR",)
+LESSON_FILE = re.compile(r"^\d\d_\w+\.ipynb$")
+INSTALL_CELL = "_install_cell"  # the catalogue of the install cell's messages, shared by every lesson
+HELPERS = ROOT / "helpers"
+HELPERS_CATALOGUE = "helpers"  # the messages of the course's own code, `_("...")` in helpers/ (helpers/i18n.py)
+
+# Calls whose arguments a learner reads: printed, raised, asserted, drawn on a figure.
+SHOWN_BY_CALL = {"print", "expect_trained", "set_title", "set_xlabel", "set_ylabel", "suptitle", "title", "xlabel",
+                 "ylabel", "Markdown"}
+SHOWN_BY_METHOD = {"text", "annotate"}  # ax.text(...), plt.annotate(...) (a bare `text(...)` is helpers.checks.text)
+SHOWN_BY_KEYWORD = {"title", "titles", "suptitle", "label", "labels", "xlabel", "ylabel", "hint", "desc", "description"}
+# Calls whose string arguments pass text through to what is shown (", ".join(...), "...".format(...)).
+PASSING_THROUGH = {"join", "format"}
+# The call that names the language of the course's own messages (helpers.use_language): its string is the edition's
+# language code, filled in by this tool, not by a translator.
+LANGUAGE_CALL = "use_language"
+
+
+class TranslationError(Exception):
+    """A catalogue or a generated lesson is not what the English lessons and the catalogues make."""
+
+
+@dataclass(frozen=True)
+class Message:
+    """One translatable piece of a lesson: a markdown cell, a comment, or a learner-facing string literal."""
+
+    cell: int  # the cell's position in the lesson
+    cell_id: str
+    kind: str  # "markdown", "comment", "string" or "language"
+    ordinal: int  # its place among the cell's messages
+    text: str  # the English, as the catalogue's msgid
+    start: int = 0  # where it is in the cell's source (characters)
+    end: int = 0
+
+    @property
+    def occurrence(self) -> tuple[str, str]:
+        if self.kind == "helpers":
+            return (self.cell_id, str(self.cell))  # file, line
+        return (self.cell_id, str(self.ordinal))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Finding the messages
+
+
+def _offsets(source: str) -> list[int]:
+    """The character offset at which each line (1-based) starts."""
+    starts, total = [0, 0], 0
+    for line in source.splitlines(keepends=True):
+        total += len(line)
+        starts.append(total)
+    return starts
+
+
+def _character(source_lines: list[str], starts: list[int], line: int, byte_column: int) -> int:
+    """The character offset of an AST position (line, UTF-8 byte column)."""
+    text = source_lines[line - 1] if line - 1 < len(source_lines) else ""
+    return starts[line] + len(text.encode("utf-8")[:byte_column].decode("utf-8", errors="ignore"))
+
+
+def _call_name(call: ast.Call) -> str:
+    func = call.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+
+
+def _strings_within(node: ast.AST):
+    """The string literals and f-strings in an expression a learner reads, not those in the code it calls."""
+    if isinstance(node, (ast.Constant, ast.JoinedStr)):
+        if isinstance(node, ast.JoinedStr) or isinstance(node.value, str):
+            yield node
+        return
+    if isinstance(node, ast.Call):
+        if _call_name(node) in PASSING_THROUGH:
+            if isinstance(node.func, ast.Attribute):
+                yield from _strings_within(node.func.value)
+            for argument in [*node.args, *(keyword.value for keyword in node.keywords)]:
+                yield from _strings_within(argument)
+        return
+    if isinstance(node, (ast.Subscript, ast.Lambda, ast.Attribute, ast.Compare)):
+        return
+    for child in ast.iter_child_nodes(node):
+        yield from _strings_within(child)
+
+
+def shown_strings(tree: ast.AST) -> list[ast.AST]:
+    """Every learner-facing string node of a module (see the module's docstring), in source order, once each."""
+    found = {}
+    for node in ast.walk(tree):
+        shown = []
+        if isinstance(node, ast.Call):
+            name = _call_name(node)
+            method = isinstance(node.func, ast.Attribute) and name in SHOWN_BY_METHOD
+            if name in SHOWN_BY_CALL or name == LANGUAGE_CALL or method:
+                shown += node.args[1:] if name == "expect_trained" else node.args
+            shown += [keyword.value for keyword in node.keywords if keyword.arg in SHOWN_BY_KEYWORD]
+        elif isinstance(node, ast.Raise) and node.exc is not None:
+            shown.append(node.exc)
+        elif isinstance(node, ast.Assert) and node.msg is not None:
+            shown.append(node.msg)
+        for expression in shown:
+            if isinstance(expression, ast.Call) and _call_name(expression) not in PASSING_THROUGH:  # raise Error("...")
+                for argument in [*expression.args, *(keyword.value for keyword in expression.keywords)]:
+                    for string in _strings_within(argument):
+                        found[(string.lineno, string.col_offset)] = string
+            else:
+                for string in _strings_within(expression):
+                    found[(string.lineno, string.col_offset)] = string
+    return [found[key] for key in sorted(found)]
+
+
+def _is_language_call(tree: ast.AST, string: ast.AST) -> bool:
+    return any(isinstance(node, ast.Call) and _call_name(node) == LANGUAGE_CALL and string in node.args
+               for node in ast.walk(tree))
+
+
+def _has_words(node: ast.AST) -> bool:
+    """Whether a literal is prose (letters and a space outside its {...} fields), not a key, a name or a format."""
+    parts = [node] if isinstance(node, ast.Constant) else node.values
+    text = "".join(str(part.value) if isinstance(part, ast.Constant) else "{}" for part in parts)
+    return bool(re.search(r"[A-Za-z]", text)) and " " in text.strip()
+
+
+def code_messages(source: str, cell: int, cell_id: str) -> list[Message]:
+    """The comments and learner-facing strings of one code cell."""
+    spans = []
+    starts, lines = _offsets(source), source.splitlines(keepends=True)
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.COMMENT:
+            text = token.string[1:]
+            text = text[1:] if text.startswith(" ") else text
+            if re.search(r"[A-Za-z]", text):
+                start = starts[token.start[0]] + token.start[1]
+                spans.append((start, start + len(token.string), "comment", text))
+    tree = ast.parse(source)
+    for string in shown_strings(tree):
+        start = _character(lines, starts, string.lineno, string.col_offset)
+        end = _character(lines, starts, string.end_lineno, string.end_col_offset)
+        text = source[start:end]
+        if _is_language_call(tree, string):
+            spans.append((start, end, "language", text))
+        elif _has_words(string):
+            spans.append((start, end, "string", text))
+    spans.sort()
+    return [Message(cell, cell_id, kind, ordinal, text, start, end) for ordinal, (start, end, kind, text) in enumerate(spans)]
+
+
+def lesson_messages(notebook: dict) -> tuple[list[Message], list[Message]]:
+    """(the lesson's own messages, the install cell's) in cell order."""
+    from helpers.install_cell import CELL
+
+    own, install = [], []
+    for index, cell in enumerate(notebook["cells"]):
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "markdown":
+            if source.strip():
+                own.append(Message(index, cell["id"], "markdown", 0, source))
+        elif cell["cell_type"] == "code":
+            messages = code_messages(source, index, cell["id"])
+            (install if source == CELL else own).extend(messages)
+    return own, install
+
+
+def helpers_messages(folder: Path = HELPERS) -> list[Message]:
+    """Every `_("...")` in the helpers' code: the messages the course's checks, exercises and helpers show."""
+    messages = []
+    for path in sorted(folder.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_" and node.args
+                    and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+                where = str(path.relative_to(folder.parent))
+                messages.append(Message(node.lineno, where, "helpers", len(messages), node.args[0].value))
+    return messages
+
+
+def mo_path(language: str, folder: Path = HELPERS) -> Path:
+    return folder / "locale" / language.replace("-", "_") / "LC_MESSAGES" / "helpers.mo"
+
+
+def compiled(catalogue_file: Path) -> bytes:
+    """The catalogue compiled as gettext reads it (.mo): its translated, current entries only."""
+    import polib
+    import tempfile
+
+    catalogue = polib.pofile(str(catalogue_file), wrapwidth=0)
+    for entry in [entry for entry in catalogue if not entry.msgstr or "fuzzy" in entry.flags]:
+        catalogue.remove(entry)
+    with tempfile.TemporaryDirectory() as scratch:
+        target = Path(scratch) / "helpers.mo"
+        catalogue.save_as_mofile(str(target))
+        return target.read_bytes()
+
+
+def helpers_problems(language: str, catalogues: Path = CATALOGUES, folder: Path = HELPERS) -> list[str]:
+    """The helpers' messages that are untranslated or stale in `language`, and whether the compiled catalogue is current."""
+    path = catalogue_path(language, HELPERS_CATALOGUE, catalogues)
+    catalogue, problems = read_catalogue(path), []
+    for message in helpers_messages(folder):
+        entry = catalogue.get(message.text)
+        where = f"{message.cell_id}, line {message.cell}"
+        if entry is None or not entry.msgstr:
+            problems.append(f"{where}: not translated: {message.text[:70]!r}")
+        elif "fuzzy" in entry.flags:
+            problems.append(f"{where}: stale (fuzzy): the English changed since it was translated: {message.text[:70]!r}")
+        elif sorted(re.findall(r"{[^{}]*}", entry.msgstr)) != sorted(re.findall(r"{[^{}]*}", message.text)):
+            problems.append(f"{where}: its {{...}} fields differ from the English: {entry.msgstr[:70]!r}")
+    mo = mo_path(language, folder)
+    if path.exists() and (not mo.exists() or mo.read_bytes() != compiled(path)):
+        problems.append(f"{mo.relative_to(folder.parent)} is not {path.name} compiled: run `make translations`")
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Catalogues
+
+
+def lessons(folder: Path = NOTEBOOKS) -> list[Path]:
+    return sorted(path for path in folder.glob("*.ipynb") if LESSON_FILE.match(path.name))
+
+
+def catalogue_path(language: str, name: str, root: Path = CATALOGUES) -> Path:
+    return root / language / f"{name}.po"
+
+
+def _header(language: str, name: str) -> dict:
+    return {"Project-Id-Version": f"SDXL by Hand {name}", "Language": language.replace("-", "_"),
+            "MIME-Version": "1.0", "Content-Type": "text/plain; charset=UTF-8", "Content-Transfer-Encoding": "8bit",
+            "Plural-Forms": "nplurals=2; plural=(n > 1);"}
+
+
+HINTS = {
+    "markdown": "A markdown cell, whole. Keep its markdown, links, code in backticks and formulas ($...$).",
+    "comment": "A comment in a code cell (written after '# ').",
+    "string": "A Python string literal, as written: keep its quotes, its prefix (f, r) and every {...} field unchanged.",
+    "language": "The edition's language code (filled in by tools/translations.py).",
+    "helpers": "A message of the course's code (helpers/): keep every {...} field, as written.",
+}
+
+
+def update_catalogue(path: Path, messages: list[Message], language: str, name: str) -> tuple[int, int, int]:
+    """Merge `messages` into the catalogue at `path` (created if missing): new ones added untranslated, removed ones
+    dropped, one whose English changed kept with its old translation, fuzzy. Returns (new, stale, removed)."""
+    import polib
+
+    old = polib.pofile(str(path), wrapwidth=0) if path.exists() else None
+    by_id = {entry.msgid: entry for entry in old} if old else {}
+    by_place = {}
+    for entry in (old or []):
+        for occurrence in entry.occurrences:
+            by_place[occurrence] = entry
+    catalogue = polib.POFile(wrapwidth=0)
+    catalogue.metadata = old.metadata if old else _header(language, name)
+    new = stale = 0
+    entries = {}
+    for message in messages:
+        if message.text in entries:
+            entries[message.text].occurrences.append(message.occurrence)
+            continue
+        entry = polib.POEntry(msgid=message.text, occurrences=[message.occurrence], comment=HINTS[message.kind])
+        if message.kind == "language":
+            entry.msgstr = message.text[0] + language + message.text[-1]
+        elif message.text in by_id and by_id[message.text].msgstr:
+            known = by_id[message.text]
+            entry.msgstr, entry.flags = known.msgstr, list(known.flags)
+            entry.previous_msgid = known.previous_msgid
+        elif message.occurrence in by_place and by_place[message.occurrence].msgstr:
+            was = by_place[message.occurrence]  # the same place, new English: keep the translation, mark it stale
+            entry.msgstr, entry.flags = was.msgstr, ["fuzzy"]
+            entry.previous_msgid = was.previous_msgid if "fuzzy" in was.flags and was.previous_msgid else was.msgid
+            stale += 1
+        else:
+            new += 1
+        entries[message.text] = entry
+        catalogue.append(entry)
+    removed = len([entry for entry in (old or []) if entry.msgid not in entries])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    catalogue.save(str(path))
+    return new, stale, removed
+
+
+def read_catalogue(path: Path) -> dict:
+    """msgid -> entry of a catalogue (empty when it does not exist)."""
+    import polib
+
+    return {entry.msgid: entry for entry in polib.pofile(str(path), wrapwidth=0)} if path.exists() else {}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Checking a translation and generating a lesson
+
+
+def _fields(node: ast.AST) -> list[str]:
+    """What a string node computes, less its words: an f-string's fields (sorted, so a translation may reorder them)."""
+    if isinstance(node, ast.JoinedStr):
+        return sorted(ast.dump(value) for value in node.values if isinstance(value, ast.FormattedValue))
+    return []
+
+
+def _literal(text: str) -> ast.AST | None:
+    try:
+        tree = ast.parse(f"({text}\n)", mode="eval")
+    except SyntaxError:
+        return None
+    node = tree.body
+    return node if isinstance(node, (ast.Constant, ast.JoinedStr)) and (isinstance(node, ast.JoinedStr) or isinstance(node.value, str)) else None
+
+
+def translation_problem(message: Message, translation: str) -> str | None:
+    """Why `translation` cannot replace `message` in the code (None: it can)."""
+    if message.kind == "comment":
+        return "a comment must stay on one line" if "\n" in translation else None
+    if message.kind == "string":
+        english, translated = _literal(message.text), _literal(translation)
+        if translated is None:
+            return "it is not a Python string literal (check its quotes and escapes)"
+        if type(english) is not type(translated):
+            return "an f-string must stay an f-string (and a plain string a plain string)"
+        if _fields(english) != _fields(translated):
+            return "its {...} fields differ from the English (keep each one, as written)"
+    return None
+
+
+COLAB_PATH = "/blob/main/notebooks/"
+
+
+def generate(notebook: dict, catalogue: dict, install_catalogue: dict, language: str, name: str) -> tuple[dict, list[str]]:
+    """The lesson in `language`, and what is missing, stale or wrong (one line each; empty when none)."""
+    own, install = lesson_messages(notebook)
+    problems = []
+    translations = {}
+    for message in [*own, *install]:
+        entry = (install_catalogue if message in install else catalogue).get(message.text)
+        where = f"{name}, cell {message.cell} ({message.kind}, id {message.cell_id})"
+        if entry is None or not entry.msgstr:
+            problems.append(f"{where}: not translated: {message.text[:70]!r}")
+        elif "fuzzy" in entry.flags:
+            problems.append(f"{where}: stale (fuzzy): the English changed since it was translated: {message.text[:70]!r}")
+        elif problem := translation_problem(message, entry.msgstr):
+            problems.append(f"{where}: {problem}: {entry.msgstr[:70]!r}")
+        else:
+            translations[message] = entry.msgstr
+    result = copy.deepcopy(notebook)
+    for index, cell in enumerate(result["cells"]):
+        source = "".join(cell["source"])
+        messages = [message for message in translations if message.cell == index]
+        if cell["cell_type"] == "markdown" and messages:
+            source = translations[messages[0]]
+            if index == 0:  # the Colab badge opens this edition's notebook
+                source = source.replace(f"{COLAB_PATH}{name}.ipynb", f"{COLAB_PATH}{language}/{name}.ipynb")
+        else:
+            for message in sorted(messages, key=lambda message: -message.start):
+                text = translations[message]
+                text = "# " + text if message.kind == "comment" else text
+                source = source[:message.start] + text + source[message.end:]
+        cell["source"] = source.splitlines(keepends=True)
+    return result, problems
+
+
+def normalised(source: str) -> str:
+    """A code cell's program with its learner-facing strings set aside (comments are not in the syntax tree): two
+    cells whose normalised forms are equal run the same code."""
+    tree = ast.parse(source)
+    shown = {id(node) for node in shown_strings(tree)}
+
+    class SetAside(ast.NodeTransformer):
+        def visit_Constant(self, node):
+            return ast.Constant("<shown>") if id(node) in shown else node
+
+        def visit_JoinedStr(self, node):
+            if id(node) in shown:
+                return ast.Tuple([ast.Constant("<shown>"), *map(ast.Constant, _fields(node))], ast.Load())
+            return self.generic_visit(node)
+
+    return ast.dump(SetAside().visit(tree))
+
+
+def code_differences(english: dict, translated: dict, name: str) -> list[str]:
+    """Where a translated lesson's code is not the English lesson's (cells, their kinds, their programs)."""
+    if len(english["cells"]) != len(translated["cells"]):
+        return [f"{name}: {len(translated['cells'])} cells, the English lesson has {len(english['cells'])}"]
+    problems = []
+    for index, (one, other) in enumerate(zip(english["cells"], translated["cells"])):
+        if one["cell_type"] != other["cell_type"] or one.get("metadata") != other.get("metadata"):
+            problems.append(f"{name}, cell {index}: its kind or metadata differ from the English cell's")
+        elif one["cell_type"] == "code":
+            try:
+                same = normalised("".join(one["source"])) == normalised("".join(other["source"]))
+            except SyntaxError as error:
+                problems.append(f"{name}, cell {index} (id {one['id']}): not valid Python: {error}")
+                continue
+            if not same:
+                problems.append(f"{name}, cell {index} (id {one['id']}): its code differs from the English cell's, "
+                                "beyond comments and learner-facing strings")
+    return problems
+
+
+def _read(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _write(path: Path, notebook: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def edition(language: str, notebooks: Path = NOTEBOOKS) -> Path:
+    return notebooks / language
+
+
+def update_helpers(language: str, catalogues: Path = CATALOGUES) -> list[str]:
+    """The helpers' catalogue merged with their `_()` messages, and compiled; returns what is left to translate."""
+    helpers_path = catalogue_path(language, HELPERS_CATALOGUE, catalogues)
+    new, stale, removed = update_catalogue(helpers_path, helpers_messages(), language, HELPERS_CATALOGUE)
+    print(f"{language}/{helpers_path.name}: {new} new, {stale} stale, {removed} removed")
+    mo = mo_path(language)
+    mo.parent.mkdir(parents=True, exist_ok=True)
+    mo.write_bytes(compiled(helpers_path))
+    return helpers_problems(language, catalogues)
+
+
+def update(language: str, notebooks: Path = NOTEBOOKS, catalogues: Path = CATALOGUES, names=None) -> list[str]:
+    """`make translations` for one language: merge the catalogues, write the lessons that are fully translated.
+    Returns what is still to translate (one line per message). With `names` (lesson numbers or names), only those
+    lessons' catalogues and notebooks: the shared catalogues (the install cell's, the helpers') are left alone."""
+    install_messages, todo = {}, []
+    chosen = [path for path in lessons(notebooks) if not names or path.stem[:2] in names or path.stem in names]
+    for path in chosen:
+        own, install = lesson_messages(_read(path))
+        install_messages.update({message.text: message for message in install})
+        new, stale, removed = update_catalogue(catalogue_path(language, path.stem, catalogues), own, language, path.stem)
+        print(f"{language}/{path.stem}.po: {len(own)} messages; {new} new, {stale} stale, {removed} removed")
+    install_path = catalogue_path(language, INSTALL_CELL, catalogues)
+    if not names:
+        update_catalogue(install_path, list(install_messages.values()), language, INSTALL_CELL)
+        todo += update_helpers(language, catalogues)
+    install_catalogue = read_catalogue(install_path)
+    for path in chosen:
+        result, problems = generate(_read(path), read_catalogue(catalogue_path(language, path.stem, catalogues)),
+                                    install_catalogue, language, path.stem)
+        target = edition(language, notebooks) / path.name
+        if problems:
+            todo += problems
+            print(f"  {path.stem}: {len(problems)} messages to translate or check: {target} not written")
+        else:
+            _write(target, result)
+    return todo
+
+
+def check(language: str, notebooks: Path = NOTEBOOKS, catalogues: Path = CATALOGUES) -> list[str]:
+    """Every English lesson has a current, complete translation whose code is the English code, and the generated
+    lesson is what the catalogues make. Returns the problems (empty: all is well)."""
+    problems = helpers_problems(language, catalogues)
+    install_catalogue = read_catalogue(catalogue_path(language, INSTALL_CELL, catalogues))
+    for path in lessons(notebooks):
+        catalogue = catalogue_path(language, path.stem, catalogues)
+        if not catalogue.exists():
+            problems.append(f"{path.stem}: no catalogue {catalogue.relative_to(catalogues.parent)}: run `make translations`")
+            continue
+        english = _read(path)
+        result, missing = generate(english, read_catalogue(catalogue), install_catalogue, language, path.stem)
+        problems += missing
+        target = edition(language, notebooks) / path.name
+        if not target.exists():
+            problems.append(f"{path.stem}: no {target.relative_to(notebooks.parent)}: run `make translations`")
+            continue
+        committed = _read(target)
+        problems += code_differences(english, committed, f"{language}/{path.stem}")
+        if not missing and committed != result:
+            problems.append(f"{language}/{path.stem}: not what the catalogue makes: run `make translations`")
+    stray = [path.name for path in lessons(edition(language, notebooks)) if not (notebooks / path.name).exists()]
+    problems += [f"{language}/{name}: there is no English lesson {name}" for name in stray]
+    return problems
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="check, change nothing (what the tests do)")
+    parser.add_argument("--language", choices=LANGUAGES, action="append", help="default: every language")
+    parser.add_argument("--lessons", nargs="*", help="update only these lessons (numbers or names)")
+    parser.add_argument("--helpers", action="store_true", help="update only the helpers' catalogue, and compile it")
+    arguments = parser.parse_args(argv)
+    failed = False
+    for language in arguments.language or LANGUAGES:
+        if arguments.check:
+            problems = check(language)
+        elif arguments.helpers:
+            problems = update_helpers(language)
+        else:
+            problems = update(language, names=arguments.lessons)
+        if problems:
+            failed = True
+            shown = problems[:40]
+            print(f"{language}: {len(problems)} problems" + (f" (the first {len(shown)})" if len(problems) > len(shown) else "")
+                  + ":\n  " + "\n  ".join(shown), file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    sys.exit(main())
