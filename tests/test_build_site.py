@@ -239,3 +239,44 @@ def test_every_picture_gets_the_line_that_says_what_to_see_as_its_alternative_te
     html = build_site.render(build_site.exporter(None), notebook, "lesson")
     assert 'alt="What you should see: a red disc on a light background."' in html
     assert "No description has been provided" not in html
+
+
+def test_the_portuguese_edition_reads_its_own_table_and_links_its_own_notebooks_and_the_english_twin():
+    edition = build_site.EDITIONS["pt-BR"]
+    readme = README_TABLE.replace("## Lessons", "## Lições")
+    table = build_site.read_lesson_table(readme, edition)
+    first = table["00_setup"]
+    assert first.language == "pt-BR" and first.colab.endswith("/blob/main/notebooks/pt-BR/00_setup.ipynb")
+    with pytest.raises(SiteError, match="README.pt-BR.md has no '## Lições' section"):
+        build_site.read_lesson_table(README_TABLE, edition)
+    lessons = list(table.values())
+    top = build_site.navigation(lessons, 0)
+    assert "[Índice do curso](index.html)" in top and "próxima: [01_loop](01_loop.html)" in top
+    assert "[Read in English](../00_setup.html)" in top
+    note = build_site.lesson_note(first, "commit abc")
+    assert "modo tiny" in note and "notebooks/pt-BR/00_setup.ipynb" in note and first.colab in note
+    index = build_site.index_notebook(lessons, "Um curso.", "commit abc", "pt-BR")
+    text = "\n".join(cell.source for cell in index.cells)
+    assert "## Lições" in text and "[Abrir no Colab](" in text and "(../index.html)" in text
+    assert build_site.without_badge_image("[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](u)",
+                                          "pt-BR") == "**[Abrir no Colab](u)**"
+
+
+def test_an_english_page_links_its_portuguese_twin_when_the_edition_has_it():
+    names = build_site.lesson_names(build_site.EDITIONS["pt-BR"].notebooks) if build_site.EDITIONS["pt-BR"].notebooks.is_dir() else []
+    for name in names[:1]:
+        assert build_site.twin(f"{name}.html", "en") == f"pt-BR/{name}.html"
+    assert build_site.twin("99_no_such_lesson.html", "en") is None
+    assert build_site.twin("index.html", "en") == "pt-BR/index.html"
+
+
+def test_a_portuguese_picture_gets_the_portuguese_line_as_its_alternative_text():
+    picture = {"output_type": "display_data", "data": {"image/png": "iVBORw0KGgo="}, "metadata": {}}
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Lição\n\n## 2. A primeira imagem"),
+        nbformat.v4.new_code_cell("show(a); show(b)", outputs=[nbformat.from_dict(picture), nbformat.from_dict(picture)]),
+        nbformat.v4.new_markdown_cell("**O que você deve ver.** um disco vermelho.\n\nMais."),
+    ])
+    build_site.describe_pictures(notebook, "pt-BR")
+    alts = [output.metadata["image/png"]["alt"] for output in notebook.cells[1].outputs]
+    assert alts == ["O que você deve ver (imagem 1 de 2): um disco vermelho.", "O que você deve ver (imagem 2 de 2): um disco vermelho."]

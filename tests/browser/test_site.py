@@ -4,7 +4,8 @@ The site is served by Python's http.server on a free local port. Every page must
 error, no failed request and no request that leaves the machine (the site is self-contained: MathJax is
 copied into it); every lesson page must show its pictures (images with a real size); every link between
 pages must answer 200 (and its #anchor exist); every "Open in Colab" link must point at the lesson's
-notebook on Colab (not fetched: the test runs offline). If _site/ does not exist yet, it is built first.
+notebook on Colab (not fetched: the test runs offline). Both editions: English at the site's root, Portuguese in
+pt-BR/, each page linking to its twin in the other language. If _site/ does not exist yet, it is built first.
 """
 
 from __future__ import annotations
@@ -26,8 +27,11 @@ from browser_support import SCREENSHOTS
 
 SITE = Path(build_site.SITE)
 LESSONS = build_site.lesson_names()
+PORTUGUESE = build_site.EDITIONS["pt-BR"]
+# Every page: "index", "NN_name", "pt-BR/index", "pt-BR/NN_name"
+PAGES = ["index", *LESSONS, *(f"{PORTUGUESE.folder}/{name}" for name in ["index", *build_site.lesson_names(PORTUGUESE.notebooks)])]
 FORMULA = re.compile(r"(?<![`$\\])\$[^$`\s][^$`]*\$")  # $x_t$ in markdown, not `$VARIABLE` in code
-COLAB = re.compile(r"^https://colab\.research\.google\.com/github/[\w.-]+/[\w.-]+/blob/[\w.-]+/notebooks/(\d\d_\w+)\.ipynb$")
+COLAB = re.compile(r"^https://colab\.research\.google\.com/github/[\w.-]+/[\w.-]+/blob/[\w.-]+/notebooks/((?:pt-BR/)?\d\d_\w+)\.ipynb$")
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +41,7 @@ def site():
 
     SCREENSHOTS.mkdir(exist_ok=True)  # ignored by git, like _site/: the lock lies there
     with FileLock(str(SCREENSHOTS / ".site-build.lock")):
-        if not all((SITE / f"{name}.html").is_file() for name in ["index", *LESSONS]):
+        if not all((SITE / f"{name}.html").is_file() for name in PAGES):
             build_site.build(SITE)
     return SITE
 
@@ -108,17 +112,24 @@ def visit(browser, url, screenshot=None):
 
 
 def page_urls(served):
-    return {"index": served + "index.html", **{name: served + f"{name}.html" for name in LESSONS}}
+    return {name: served + f"{name}.html" for name in PAGES}
 
 
-@pytest.mark.parametrize("name", ["index", *LESSONS])
+def _edition(name):
+    """(the page's folder prefix, "" or "pt-BR/"; its lesson or "index")"""
+    folder, _, page = name.rpartition("/")
+    return (folder + "/" if folder else ""), page
+
+
+@pytest.mark.parametrize("name", PAGES)
 def test_page_loads_shows_its_pictures_and_links_resolve(name, served, browser, screenshots):
     url = page_urls(served)[name]
     problems, facts = visit(browser, url, screenshots / f"site-{name}.png")
     assert not problems, f"{name}: " + "\n".join(problems)
     assert facts["mathErrors"] == 0, f"{name}: {facts['mathErrors']} formulas MathJax could not typeset"
 
-    if name != "index":
+    prefix, page = _edition(name)
+    if page != "index":
         lesson = nbformat.read(build_site.NOTEBOOKS / f"{name}.ipynb", as_version=4)
         if any(FORMULA.search(cell.source) for cell in lesson.cells if cell.cell_type == "markdown"):
             assert facts["math"] > 0, f"{name}: its formulas were not typeset (MathJax did not run)"
@@ -137,17 +148,21 @@ def test_page_loads_shows_its_pictures_and_links_resolve(name, served, browser, 
         if anchor:
             ids = facts["ids"] if target == url else _ids_of(browser, target)
             assert anchor in ids, f"{name}: a link to #{anchor}, which {target} does not have"
+    editions_lessons = [page_name for page_name in PAGES if _edition(page_name)[0] == prefix and _edition(page_name)[1] != "index"]
     for link in colab:
         match = COLAB.match(link)
-        assert match and match.group(1) in LESSONS, f"{name}: a Colab link to no lesson: {link}"
-    if name == "index":
-        assert {served + f"{lesson}.html" for lesson in LESSONS} <= set(local), "the index does not link every lesson"
-        assert {match.group(1) for match in map(COLAB.match, colab) if match} == set(LESSONS), \
+        assert match and match.group(1) in editions_lessons, f"{name}: a Colab link to no lesson of its edition: {link}"
+    if page == "index":
+        assert {served + f"{lesson}.html" for lesson in editions_lessons} <= set(local), "the index does not link every lesson"
+        assert {match.group(1) for match in map(COLAB.match, colab) if match} == set(editions_lessons), \
             "the index does not link every lesson to Colab"
     else:
         assert any(COLAB.match(link) and COLAB.match(link).group(1) == name for link in colab), \
             f"{name}: no Open in Colab link to {name}.ipynb"
-        assert served + "index.html" in local, f"{name}: no link back to the index"
+        assert served + f"{prefix}index.html" in local, f"{name}: no link back to its index"
+    twin = f"{page}" if prefix else f"{PORTUGUESE.folder}/{page}"
+    if twin in PAGES:  # the same page in the other language
+        assert served + f"{twin}.html" in local, f"{name}: no link to the same page in the other language ({twin})"
 
 
 _IDS: dict[str, list[str]] = {}
