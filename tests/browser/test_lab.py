@@ -12,6 +12,9 @@ widgets (not the static fallbacks of the nbval run). Each lesson is opened, run 
 - the generation form (helpers.forms, lessons 05 and 09): Generate draws a picture, and Generate again
   with another seed draws a different one.
 
+The Portuguese edition (notebooks/pt-BR/) runs the same code: its lessons with a widget run here too, so that the
+widgets are checked with the Portuguese texts around them.
+
 A screenshot of each lesson goes to _screenshots/lab-<lesson>.png, and its run time in JupyterLab, cell and
 widget counts to _screenshots/lab-<lesson>.json.
 """
@@ -45,7 +48,13 @@ def longest_first(names):
     return sorted(names, key=lambda name: -seconds(table[name].tiny) if name in table else 0.0)
 
 
+def has_widgets(name):
+    source = (NOTEBOOKS / f"{name}.ipynb").read_text(encoding="utf-8")
+    return ".slider(" in source or "generation_form(" in source
+
+
 LESSONS = longest_first(lesson_names(NOTEBOOKS))
+LESSONS += [f"pt-BR/{name}" for name in lesson_names(NOTEBOOKS / "pt-BR") if has_widgets(f"pt-BR/{name}")]
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 LESSON_SECONDS = 900  # the slowest lesson (03 trains) takes a few minutes on 2 busy cores
 
@@ -192,7 +201,7 @@ def check_slider(page, slider_box):
 
 def check_form(page, form):
     """Generate, then Generate with another seed: a picture each time, and a different one."""
-    button = form.locator("button", has_text="Generate")
+    button = form.locator("button").first  # "Generate", or its translation
     output = form.locator(".widget-output")
 
     def generate(previous):
@@ -264,8 +273,8 @@ def test_lesson_runs_in_jupyterlab(lesson, lab, browser, screenshots):
             assert forms.count() > 0, f"{notebook}: the generation form is not in the page"
             forms.first.scroll_into_view_if_needed()
             check_form(page, forms.first)
-        page.screenshot(path=str(screenshots / f"lab-{lesson}.png"))
-        (screenshots / f"lab-{lesson}.json").write_text(json.dumps(
+        page.screenshot(path=str(screenshots / f"lab-{lesson.replace('/', '-')}.png"))
+        (screenshots / f"lab-{lesson.replace('/', '-')}.json").write_text(json.dumps(
             {"lesson": lesson, "run_all_seconds": round(seconds, 1), "code_cells": state["cells"],
              "widget_outputs": state["widgets"], "refused_requests": sorted(set(outside))}, indent=1) + "\n")
         assert not page_errors, f"JavaScript errors in JupyterLab: {page_errors}"
