@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import torch
 
+from ..i18n import _
+
 RESULTS: dict[str, "Result"] = {}  # the latest verdict of each exercise, by name (read by the tests)
 
 
@@ -38,7 +40,7 @@ class Result:
 
 def report(name: str, ok: bool | None, message: str) -> None:
     """Record and print the verdict on exercise `name` (nothing is returned: a cell shows only the verdict line)."""
-    mark = {True: "✅ Right", False: "❌ Not yet", None: "✏️  Not done yet"}[ok]
+    mark = {True: _("✅ Right"), False: _("❌ Not yet"), None: _("✏️  Not done yet")}[ok]
     result = Result(name, ok, message)
     RESULTS[name] = result
     print(f"{mark} ({name}): {message}")
@@ -56,23 +58,26 @@ def call(name: str, function, *args, **kwargs):
     The message names the exception and its text, never a traceback into the course's code.
     """
     if not callable(function):
-        return None, f"expected a function, got {type(function).__name__}. Define it with `def` and pass its name."
+        return None, _("expected a function, got {kind}. Define it with `def` and pass its name.").format(
+            kind=type(function).__name__)
     try:
         return function(*args, **kwargs), None
     except Exception as error:  # the learner's code: report it, do not crash the lesson
-        return None, f"your function raised {type(error).__name__}: {error}"
+        return None, _("your function raised {kind}: {error}").format(kind=type(error).__name__, error=error)
 
 
 def compare_tensors(answer, expected: torch.Tensor, what: str, atol: float = 1e-5) -> str | None:
     """None if `answer` is a tensor matching `expected`; otherwise what differs (type, shape, values)."""
     if not isinstance(answer, torch.Tensor):
-        return f"{what} should be a torch tensor, got {type(answer).__name__}."
+        return _("{what} should be a torch tensor, got {kind}.").format(what=what, kind=type(answer).__name__)
     if answer.shape != expected.shape:
-        return f"{what} has shape {tuple(answer.shape)}; it should have shape {tuple(expected.shape)}."
+        return _("{what} has shape {shape}; it should have shape {expected}.").format(
+            what=what, shape=tuple(answer.shape), expected=tuple(expected.shape))
     difference = (answer.double() - expected.double()).abs().max().item()
     if not difference <= atol:  # also catches NaN
         scale = expected.double().abs().max().item() or 1.0
-        return f"{what} has the right shape but its values are off by up to {difference:.3g} (values are about {scale:.3g} in size)."
+        return _("{what} has the right shape but its values are off by up to {difference:.3g} (values are about "
+                 "{scale:.3g} in size).").format(what=what, difference=difference, scale=scale)
     return None
 
 
@@ -81,10 +86,10 @@ def compare_number(answer, expected: float, what: str, rel: float = 1e-4) -> str
     if isinstance(answer, torch.Tensor) and answer.numel() == 1:
         answer = answer.item()
     if isinstance(answer, bool) or not isinstance(answer, (int, float)):
-        return f"{what} should be a number, got {type(answer).__name__}."
+        return _("{what} should be a number, got {kind}.").format(what=what, kind=type(answer).__name__)
     if abs(answer - expected) > rel * max(abs(expected), 1e-12):
-        direction = "too large" if answer > expected else "too small"
-        return f"{what} = {answer:.4g} is {direction}."
+        direction = _("too large") if answer > expected else _("too small")
+        return _("{what} = {answer:.4g} is {direction}.").format(what=what, answer=answer, direction=direction)
     return None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..i18n import _
 from . import call, report, unfinished
 
 __all__ = ["check_steps_of_the_base", "check_refiner_strength"]
@@ -48,16 +49,16 @@ def check_steps_of_the_base(steps_of_the_base):
         if error:
             return report(name, False, error)
         if unfinished(answer):
-            return report(name, None, "replace `...`: set the timesteps, find the cut-off timestep, count.")
+            return report(name, None, _("replace `...`: set the timesteps, find the cut-off timestep, count."))
         if hasattr(answer, "numel") and answer.numel() == 1:
             answer = answer.item()
         if isinstance(answer, bool) or not isinstance(answer, (int, float)) or answer != int(answer):
-            return report(name, False, f"return a whole number of steps, got {answer!r}.")
+            return report(name, False, _("return a whole number of steps, got {answer!r}.").format(answer=answer))
         answers.append(int(answer))
     expected = [_base_steps(*case) for case in BASE_CASES]
     if answers == expected:
-        return report(name, True, "denoising_end=0.8 with 30 steps: the base runs 23, the refiner 7. denoising_end "
-                      "cuts the timesteps, not the list of steps.")
+        return report(name, True, _("denoising_end=0.8 with 30 steps: the base runs 23, the refiner 7. denoising_end "
+                                    "cuts the timesteps, not the list of steps."))
 
     def strictly_above(end, steps, trained):
         return sum(t > _cutoff(end, trained) for t in _timesteps(steps, trained))
@@ -65,27 +66,31 @@ def check_steps_of_the_base(steps_of_the_base):
     def from_the_wrong_end(end, steps, trained):
         return sum(t >= round(end * trained) for t in _timesteps(steps, trained))
 
-    share_of_the_steps = ("that is steps × denoising_end, a share of the *steps*. denoising_end is a share of the "
-                          "training timesteps: find the cut-off timestep and count the scheduled ones.")
+    share_of_the_steps = (_("that is steps × denoising_end, a share of the *steps*. denoising_end is a share of the "
+                            "training timesteps: find the cut-off timestep and count the scheduled ones."))
     slips = [
         ([int(steps * end) for end, steps, _ in BASE_CASES], share_of_the_steps),
         ([round(steps * end) for end, steps, _ in BASE_CASES], share_of_the_steps),
-        ([steps - e for (_, steps, _), e in zip(BASE_CASES, expected)], "that is the refiner's count: the base runs the "
-         "noisy start, the timesteps at or above the cut-off."),
-        ([strictly_above(*case) for case in BASE_CASES], "a timestep equal to the cut-off belongs to the base (with 30 "
-         "steps, denoising_end=0.9 puts the cut-off on a scheduled timestep): count t >= cut-off."),
-        ([from_the_wrong_end(*case) for case in BASE_CASES], "the cut-off is measured from the noisy end: timestep "
-         "num_train_timesteps × (1 − denoising_end)."),
+        ([steps - e for (_, steps, _), e in zip(BASE_CASES, expected)], _("that is the refiner's count: the base runs "
+                                                                          "the noisy start, the timesteps at or above "
+                                                                          "the cut-off.")),
+        ([strictly_above(*case) for case in BASE_CASES], _("a timestep equal to the cut-off belongs to the base (with "
+                                                           "30 steps, denoising_end=0.9 puts the cut-off on a "
+                                                           "scheduled timestep): count t >= cut-off.")),
+        ([from_the_wrong_end(*case) for case in BASE_CASES], _("the cut-off is measured from the noisy end: timestep "
+                                                               "num_train_timesteps × (1 − denoising_end).")),
         ([_base_steps(end, steps, trained) if trained == 1000 else sum(t >= _cutoff(end, 1000) for t in _timesteps(steps, trained))
-          for end, steps, trained in BASE_CASES], "right for SDXL, wrong for a scheduler trained on 2000 timesteps: read "
-         "scheduler.config.num_train_timesteps instead of writing 1000."),
+          for end, steps, trained in BASE_CASES], _("right for SDXL, wrong for a scheduler trained on 2000 timesteps: "
+                                                    "read scheduler.config.num_train_timesteps instead of writing "
+                                                    "1000.")),
     ]
     for values, hint in slips:
         if answers == values:
             return report(name, False, hint)
     (end, steps, trained), answer = next((case, a) for case, a, e in zip(BASE_CASES, answers, expected) if a != e)
-    return report(name, False, f"with denoising_end={end}, {steps} steps and {trained} training timesteps your count "
-                  f"({answer}) is off. Did you call scheduler.set_timesteps(num_inference_steps) first?")
+    return report(name, False, _("with denoising_end={end}, {steps} steps and {trained} training timesteps your count "
+                                 "({answer}) is off. Did you call scheduler.set_timesteps(num_inference_steps) first?")
+                  .format(end=end, steps=steps, trained=trained, answer=answer))
 
 
 def check_refiner_strength(strength):
@@ -94,27 +99,31 @@ def check_refiner_strength(strength):
     steps, end = 30, 0.8
     wanted = steps - _base_steps(end, steps)
     if unfinished(strength):
-        return report(name, None, "replace `...` with a strength: a number between 0 and 1.")
+        return report(name, None, _("replace `...` with a strength: a number between 0 and 1."))
     if hasattr(strength, "numel") and strength.numel() == 1:
         strength = strength.item()
     if isinstance(strength, bool) or not isinstance(strength, (int, float)):
-        return report(name, False, f"a strength is one number, got {type(strength).__name__}.")
+        return report(name, False, _("a strength is one number, got {kind}.").format(kind=type(strength).__name__))
     if strength == wanted:
-        return report(name, False, "that is a number of steps; strength is a fraction of the steps, between 0 and 1.")
+        return report(name, False, _("that is a number of steps; strength is a fraction of the steps, between 0 and 1."))
     if not 0 < strength <= 1:
-        return report(name, False, f"strength must lie in (0, 1]; {strength:g} does not.")
+        return report(name, False, _("strength must lie in (0, 1]; {strength:g} does not.").format(strength=strength))
     runs = int(steps * strength)
     if runs == wanted:
-        return report(name, True, f"int({steps} × {strength:g}) = {wanted}, the refiner's share of the hand-off; it "
-                      "starts from the noised finished picture instead of the base's half-done latents.")
+        return report(name, True, _("int({steps} × {strength:g}) = {wanted}, the refiner's share of the hand-off; it "
+                                    "starts from the noised finished picture instead of the base's half-done latents.")
+                      .format(steps=steps, strength=strength, wanted=wanted))
     if round(steps * strength) == wanted:
-        return report(name, False, f"{steps} × {strength!r} = {steps * strength!r}, and img2img truncates with int(): "
-                      f"that runs {runs} steps.")
+        return report(name, False, _("{steps} × {strength!r} = {product!r}, and img2img truncates with int(): that "
+                                     "runs {runs} steps.").format(steps=steps, strength=strength,
+                                                                  product=steps * strength, runs=runs))
     if runs == int(steps * (1 - end)) or runs == round(steps * (1 - end)):
-        return report(name, False, f"that runs {runs} steps, 1 − denoising_end of the steps. Count the refiner's steps in "
-                      "the hand-off: denoising_end cuts the timesteps, not the list of steps.")
+        return report(name, False, _("that runs {runs} steps, 1 − denoising_end of the steps. Count the refiner's "
+                                     "steps in the hand-off: denoising_end cuts the timesteps, not the list of steps.")
+                      .format(runs=runs))
     if runs == steps - wanted or runs == int(steps * end):
-        return report(name, False, f"that runs {runs} steps, the base's share; the refiner polishes the low-noise end.")
-    return report(name, False, f"that strength runs int({steps} × {strength:g}) = {runs} steps; the refiner ran a different "
-                  "number in the hand-off.")
+        return report(name, False, _("that runs {runs} steps, the base's share; the refiner polishes the low-noise end.")
+                      .format(runs=runs))
+    return report(name, False, _("that strength runs int({steps} × {strength:g}) = {runs} steps; the refiner ran a "
+                                 "different number in the hand-off.").format(steps=steps, strength=strength, runs=runs))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from ..i18n import _
 from . import call, compare_number, report, unfinished
 
 __all__ = ["check_strength_for_six_steps", "check_surviving_share"]
@@ -33,24 +34,27 @@ def check_strength_for_six_steps(strength):
     name = "strength_for_six_steps"
     steps, wanted = 30, 6
     if unfinished(strength):
-        return report(name, None, "replace `...` with a strength: a number between 0 and 1.")
+        return report(name, None, _("replace `...` with a strength: a number between 0 and 1."))
     value = _as_number(strength)
     if value is None:
-        return report(name, False, f"a strength is one number, got {type(strength).__name__}.")
+        return report(name, False, _("a strength is one number, got {kind}.").format(kind=type(strength).__name__))
     if value == wanted:
-        return report(name, False, "that is the number of steps; strength is a fraction of the steps, between 0 and 1.")
+        return report(name, False, _("that is the number of steps; strength is a fraction of the steps, between 0 and 1."))
     if not 0 < value <= 1:
-        return report(name, False, f"strength must lie in (0, 1]; {value:g} does not.")
+        return report(name, False, _("strength must lie in (0, 1]; {strength:g} does not.").format(strength=value))
     runs = int(steps * value)
     if runs == wanted:
-        return report(name, True, f"int({steps} × {value:g}) = {wanted}: img2img starts {steps - wanted} steps into the "
-                      "schedule and runs the last 6.")
+        return report(name, True, _("int({steps} × {strength:g}) = {wanted}: img2img starts {skipped} steps into the "
+                                    "schedule and runs the last 6.").format(steps=steps, strength=value, wanted=wanted,
+                                                                            skipped=steps - wanted))
     if int(steps * (1 - value)) == wanted or round(steps * (1 - value)) == wanted:
-        return report(name, False, "that strength skips 6 steps and runs the rest: strength is the share of steps that *run*.")
+        return report(name, False, _("that strength skips 6 steps and runs the rest: strength is the share of steps that *run*."))
     if round(steps * value) == wanted:
-        return report(name, False, f"{steps} × {value!r} = {steps * value!r}, and img2img truncates with int(), it does "
-                      f"not round: that runs {runs} steps.")
-    return report(name, False, f"that strength runs int({steps} × {value:g}) = {runs} steps, not {wanted}.")
+        return report(name, False, _("{steps} × {strength!r} = {product!r}, and img2img truncates with int(), it does "
+                                     "not round: that runs {runs} steps.").format(steps=steps, strength=value,
+                                                                                 product=steps * value, runs=runs))
+    return report(name, False, _("that strength runs int({steps} × {strength:g}) = {runs} steps, not {wanted}.")
+                  .format(steps=steps, strength=value, runs=runs, wanted=wanted))
 
 
 # (strength, num_inference_steps) cases, chosen so that the common slips give different answers:
@@ -76,37 +80,43 @@ def check_surviving_share(surviving_share):
         if error:
             return report(name, False, error)
         if unfinished(answer):
-            return report(name, None, "replace `...`: set the timesteps, find the first step that runs, its σ, then √ᾱ.")
+            return report(name, None, _("replace `...`: set the timesteps, find the first step that runs, its σ, then √ᾱ."))
         if _as_number(answer) is None:
-            return report(name, False, f"return one number (the share), got {type(answer).__name__}.")
+            return report(name, False, _("return one number (the share), got {kind}.").format(kind=type(answer).__name__))
         answers.append(_as_number(answer))
     expected = [_share(s, n) for s, n in SHARE_CASES]
     wrong = [(case, a) for case, a, e in zip(SHARE_CASES, answers, expected) if compare_number(a, e, "share", rel=1e-3)]
     if not wrong:
-        return report(name, True, f"strength 1.0 with 30 steps leaves {expected[0]:.1%} of the input: never pure noise.")
+        return report(name, True, _("strength 1.0 with 30 steps leaves {share:.1%} of the input: never pure noise.")
+                      .format(share=expected[0]))
 
     def all_match(values):
         return all(abs(a - v) <= 1e-3 * max(abs(v), 1e-6) for a, v in zip(answers, values))
 
     sigmas = [1 / e**2 - 1 for e in expected]  # σ² from the share
     slips = [
-        ([math.sqrt(s2) for s2 in sigmas], "that is σ, the noise's scale in Euler's latents x₀ + σ·ε; the UNet sees them "
-         "divided by √(1 + σ²): what share of x₀ is that?"),
-        ([math.sqrt(s2) / math.sqrt(1 + s2) for s2 in sigmas], "that is the noise's share, √(1 − ᾱ); the input's is √ᾱ."),
-        ([e**2 for e in expected], "that is ᾱ; the input is multiplied by its square root."),
-        ([1 - s for s, _ in SHARE_CASES], "strength does not set the noise level directly: it picks the first step; read "
-         "that step's σ from the scheduler."),
-        ([_share(s, n, offset=1) for s, n in SHARE_CASES], "one step too late: the first step that runs is "
-         "num_inference_steps − int(num_inference_steps × strength), counted from 0."),
-        ([_share(s, n, offset=-1) for s, n in SHARE_CASES], "one step too early: the first step that runs is "
-         "num_inference_steps − int(num_inference_steps × strength), counted from 0."),
-        ([_share(s, n, rounding=round) for s, n in SHARE_CASES], "img2img counts its steps with int(), which truncates; "
-         "round() is one step off when the fraction is .5 or more (0.38 × 20 = 7.6 runs 7 steps)."),
+        ([math.sqrt(s2) for s2 in sigmas], _("that is σ, the noise's scale in Euler's latents x₀ + σ·ε; the UNet sees "
+                                             "them divided by √(1 + σ²): what share of x₀ is that?")),
+        ([math.sqrt(s2) / math.sqrt(1 + s2) for s2 in sigmas], _("that is the noise's share, √(1 − ᾱ); the input's is √ᾱ.")),
+        ([e**2 for e in expected], _("that is ᾱ; the input is multiplied by its square root.")),
+        ([1 - s for s, _ in SHARE_CASES], _("strength does not set the noise level directly: it picks the first step; "
+                                            "read that step's σ from the scheduler.")),
+        ([_share(s, n, offset=1) for s, n in SHARE_CASES], _("one step too late: the first step that runs is "
+                                                             "num_inference_steps − int(num_inference_steps × "
+                                                             "strength), counted from 0.")),
+        ([_share(s, n, offset=-1) for s, n in SHARE_CASES], _("one step too early: the first step that runs is "
+                                                              "num_inference_steps − int(num_inference_steps × "
+                                                              "strength), counted from 0.")),
+        ([_share(s, n, rounding=round) for s, n in SHARE_CASES], _("img2img counts its steps with int(), which "
+                                                                   "truncates; round() is one step off when the "
+                                                                   "fraction is .5 or more (0.38 × 20 = 7.6 runs 7 "
+                                                                   "steps).")),
     ]
     for values, hint in slips:
         if all_match(values):
             return report(name, False, hint)
     (strength, steps), answer = wrong[0]
-    return report(name, False, f"for strength {strength} and {steps} steps your share {answer:.4g} is off. Did you call "
-                  "scheduler.set_timesteps(num_inference_steps) before reading its sigmas?")
+    return report(name, False, _("for strength {strength} and {steps} steps your share {answer:.4g} is off. Did you "
+                                 "call scheduler.set_timesteps(num_inference_steps) before reading its sigmas?")
+                  .format(strength=strength, steps=steps, answer=answer))
 

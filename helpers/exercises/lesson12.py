@@ -6,6 +6,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ..i18n import _
 from . import call, compare_tensors, report, unfinished
 
 __all__ = ["check_mask_to_latent_grid", "check_ddim_inversion_step"]
@@ -42,34 +43,37 @@ def check_mask_to_latent_grid(mask_to_latent_grid):
         if error:
             return report(name, False, error)
         if unfinished(answer):
-            return report(name, None, "replace `...`: pixels to [0, 1], round at half brightness, shrink by nearest neighbour.")
+            return report(name, None, _("replace `...`: pixels to [0, 1], round at half brightness, shrink by nearest neighbour."))
         if isinstance(answer, np.ndarray):
-            return report(name, False, "return a torch tensor (torch.from_numpy turns an array into one).")
+            return report(name, False, _("return a torch tensor (torch.from_numpy turns an array into one)."))
         expected = _expected(mask, factor)
         if not isinstance(answer, torch.Tensor):
-            return report(name, False, f"return a torch tensor, got {type(answer).__name__}.")
+            return report(name, False, _("return a torch tensor, got {kind}.").format(kind=type(answer).__name__))
         if answer.shape != expected.shape:
             if answer.numel() == expected.numel():
-                return report(name, False, f"shape {tuple(answer.shape)}: the pipeline wants (batch, channel, height, width), "
-                              f"here {tuple(expected.shape)}; add the two leading dimensions with [None, None].")
-            return report(name, False, f"shape {tuple(answer.shape)}, expected {tuple(expected.shape)}: the grid is the "
-                          "picture's height and width divided by vae_scale_factor.")
+                return report(name, False, _("shape {shape}: the pipeline wants (batch, channel, height, width), here "
+                                             "{expected}; add the two leading dimensions with [None, None].")
+                              .format(shape=tuple(answer.shape), expected=tuple(expected.shape)))
+            return report(name, False, _("shape {shape}, expected {expected}: the grid is the picture's height and "
+                                         "width divided by vae_scale_factor.")
+                          .format(shape=tuple(answer.shape), expected=tuple(expected.shape)))
         answer = answer.detach().float().cpu()
         if torch.equal(answer, expected):
             continue
         if torch.equal(answer, 1 - expected):
-            return report(name, False, "inverted: white (1) is repainted, black (0) is kept.")
+            return report(name, False, _("inverted: white (1) is repainted, black (0) is kept."))
         if answer.max() > 1.5:
-            return report(name, False, "values above 1: divide the pixels by 255 first.")
+            return report(name, False, _("values above 1: divide the pixels by 255 first."))
         if torch.equal(answer, _expected(mask, factor, mode="average")):
-            return report(name, False, "that averages each block, so border cells get fractions; the pipeline takes one "
-                          "pixel per cell (nearest neighbour) and every cell is 0 or 1.")
+            return report(name, False, _("that averages each block, so border cells get fractions; the pipeline takes "
+                                         "one pixel per cell (nearest neighbour) and every cell is 0 or 1."))
         if not torch.equal(answer, answer.round()):
-            return report(name, False, "some cells are neither 0 nor 1: round the pixels at half brightness (>= 0.5) "
-                          "before shrinking.")
-        return report(name, False, f"for a {mask.width}x{mask.height} mask at factor {factor}, "
-                      f"{int((answer != expected).sum())} cells differ from the pipeline's.")
-    return report(name, True, "0 or 1 in each cell, one pixel per cell, as StableDiffusionXLInpaintPipeline makes it.")
+            return report(name, False, _("some cells are neither 0 nor 1: round the pixels at half brightness (>= 0.5) "
+                                         "before shrinking."))
+        return report(name, False, _("for a {width}x{height} mask at factor {factor}, {count} cells differ from the "
+                                     "pipeline's.").format(width=mask.width, height=mask.height, factor=factor,
+                                                           count=int((answer != expected).sum())))
+    return report(name, True, _("0 or 1 in each cell, one pixel per cell, as StableDiffusionXLInpaintPipeline makes it."))
 
 
 def _inverse_scheduler(steps: int):
@@ -97,8 +101,8 @@ def check_ddim_inversion_step(ddim_inversion_step):
         if error:
             return report(name, False, error)
         if unfinished(answer):
-            return report(name, None, "replace `...`: x0 from the current level, then x0 and the same noise at the next.")
-        problem = compare_tensors(answer, expected, "the next latents", atol=1e-4)
+            return report(name, None, _("replace `...`: x0 from the current level, then x0 and the same noise at the next."))
+        problem = compare_tensors(answer, expected, _("the next latents"), atol=1e-4)
         if problem is None:
             continue
         if isinstance(answer, torch.Tensor) and answer.shape == expected.shape:
@@ -106,13 +110,13 @@ def check_ddim_inversion_step(ddim_inversion_step):
                 x0 = (latents - ((1 - a) ** 0.5 if root else (1 - a)) * noise_pred) / (a**0.5 if root else a)
                 return (b**0.5 if root else b) * x0 + ((1 - b) ** 0.5 if root else (1 - b)) * noise_pred
             if torch.allclose(answer, step_with(alpha_bar_next, alpha_bar), atol=1e-4):
-                return report(name, False, "that is a denoising step (towards more signal): inversion goes from alpha_bar "
-                              "to alpha_bar_next, the smaller one.")
+                return report(name, False, _("that is a denoising step (towards more signal): inversion goes from "
+                                             "alpha_bar to alpha_bar_next, the smaller one."))
             if torch.allclose(answer, step_with(alpha_bar, alpha_bar_next, root=False), atol=1e-4):
-                return report(name, False, "ᾱ is the share of the signal's *variance*: the latents scale with its square "
-                              "root, √ᾱ, and the noise with √(1 − ᾱ).")
+                return report(name, False, _("ᾱ is the share of the signal's *variance*: the latents scale with its "
+                                             "square root, √ᾱ, and the noise with √(1 − ᾱ)."))
             if torch.allclose(answer, alpha_bar_next**0.5 * latents + (1 - alpha_bar_next) ** 0.5 * noise_pred, atol=1e-4):
-                return report(name, False, "the latents are not x0 yet: first remove the current noise, "
-                              "x0 = (latents − √(1 − ᾱ)·ε) / √ᾱ.")
+                return report(name, False, _("the latents are not x0 yet: first remove the current noise, "
+                                             "x0 = (latents − √(1 − ᾱ)·ε) / √ᾱ."))
         return report(name, False, problem)
-    return report(name, True, "the same as DDIMInverseScheduler.step: DDIM's formula, run towards more noise.")
+    return report(name, True, _("the same as DDIMInverseScheduler.step: DDIM's formula, run towards more noise."))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from ..i18n import _
 from . import call, compare_tensors, report, unfinished
 
 __all__ = ["check_controlnet_keep", "check_weight_token"]
@@ -36,31 +37,31 @@ def check_weight_token(weight_token):
         if error:
             return report(name, False, error)
         if unfinished(answer):
-            return report(name, None, "replace `...`: copy z, then change the vectors at `position` (all of the batch).")
+            return report(name, None, _("replace `...`: copy z, then change the vectors at `position` (all of the batch)."))
         if not torch.equal(z, original):
-            return report(name, False, "your function changed `z` itself: work on a copy (z.clone()) and return that.")
+            return report(name, False, _("your function changed `z` itself: work on a copy (z.clone()) and return that."))
         if not isinstance(answer, torch.Tensor) or answer.shape != z.shape:
-            return report(name, False, compare_tensors(answer, z, "the result") or "return a tensor shaped like z.")
+            return report(name, False, compare_tensors(answer, z, _("the result")) or _("return a tensor shaped like z."))
         expected = _weighted(z, empty_z, position, weight)
-        if compare_tensors(answer, expected, "the result") is None:
+        if compare_tensors(answer, expected, _("the result")) is None:
             continue
         others = [i for i in range(z.shape[1]) if i != position]
         if not torch.allclose(answer[:, others], z[:, others]):
-            return report(name, False, "vectors other than the one at `position` changed: only that token is weighted.")
+            return report(name, False, _("vectors other than the one at `position` changed: only that token is weighted."))
         got = answer[:, position]
         if torch.allclose(got, z[:, position] * weight):
-            return report(name, False, "that scales the vector itself; compel scales its difference from the empty "
-                          "prompt's vector, then adds the empty prompt's back.")
+            return report(name, False, _("that scales the vector itself; compel scales its difference from the empty "
+                                         "prompt's vector, then adds the empty prompt's back."))
         if torch.allclose(got, (z[:, position] - empty_z[:, position]) * weight):
-            return report(name, False, "almost: the difference is scaled, but the empty prompt's vector must be added back.")
+            return report(name, False, _("almost: the difference is scaled, but the empty prompt's vector must be added back."))
         if torch.allclose(got, empty_z[:, position] + (z[:, position] - empty_z[:, position]) / weight):
-            return report(name, False, "that divides by the weight: a weight above 1 should push the vector further away.")
+            return report(name, False, _("that divides by the weight: a weight above 1 should push the vector further away."))
         if torch.allclose(answer[0], expected[0]) and not torch.allclose(answer[1], expected[1]):
-            return report(name, False, "only the first prompt of the batch was weighted: index as z[:, position].")
-        return report(name, False, f"with weight {weight} at position {position} the vector there is off: it should be "
-                      "empty + (z - empty) * weight.")
-    return report(name, True, "weight 1 leaves the prompt as it was; 1.5 pushes the word's vector 50% further from "
-                  "the empty prompt's, which is what `(word)1.5` does in compel for each text encoder.")
+            return report(name, False, _("only the first prompt of the batch was weighted: index as z[:, position]."))
+        return report(name, False, _("with weight {weight} at position {position} the vector there is off: it should "
+                                     "be empty + (z - empty) * weight.").format(weight=weight, position=position))
+    return report(name, True, _("weight 1 leaves the prompt as it was; 1.5 pushes the word's vector 50% further from "
+                                "the empty prompt's, which is what `(word)1.5` does in compel for each text encoder."))
 
 
 KEEP_CASES = [(10, 0.0, 1.0), (10, 0.0, 0.3), (10, 0.3, 1.0), (20, 0.25, 0.75), (7, 0.5, 1.0), (30, 0.1, 0.9)]
@@ -83,26 +84,29 @@ def check_controlnet_keep(controlnet_keep):
         if error:
             return report(name, False, error)
         if unfinished(answer):
-            return report(name, None, "replace `...`: one number per step, 1.0 where the ControlNet acts.")
+            return report(name, None, _("replace `...`: one number per step, 1.0 where the ControlNet acts."))
         try:
             values = [float(v) for v in answer]
         except (TypeError, ValueError):
-            return report(name, False, f"return a list of numbers (one per step), got {type(answer).__name__}.")
+            return report(name, False, _("return a list of numbers (one per step), got {kind}.")
+                          .format(kind=type(answer).__name__))
         if len(values) != steps:
-            return report(name, False, f"with {steps} steps the list should have {steps} entries, not {len(values)}.")
+            return report(name, False, _("with {steps} steps the list should have {steps} entries, not {count}.")
+                          .format(steps=steps, count=len(values)))
         answers.append(values)
     expected = [_keep(*case) for case in KEEP_CASES]
     if answers == expected:
         on = int(sum(_keep(10, 0.0, 0.3)))
-        return report(name, True, f"with 10 steps and the window 0 to 0.3 the ControlNet acts at the first {on} steps: "
-                      "a step runs only if it lies wholly inside the window.")
+        return report(name, True, _("with 10 steps and the window 0 to 0.3 the ControlNet acts at the first {on} "
+                                    "steps: a step runs only if it lies wholly inside the window.").format(on=on))
     if answers == [[1.0 - v for v in values] for values in expected]:
-        return report(name, False, "inverted: 1.0 is where the ControlNet *acts*, inside the window.")
+        return report(name, False, _("inverted: 1.0 is where the ControlNet *acts*, inside the window."))
     if answers == [_keep(*case, late_end=True) for case in KEEP_CASES]:
-        return report(name, False, "one step too many at the end: step i runs from i / n to (i + 1) / n, and it must "
-                      "end by `end`.")
+        return report(name, False, _("one step too many at the end: step i runs from i / n to (i + 1) / n, and it must "
+                                     "end by `end`."))
     if answers == [_keep(*case, inclusive=True) for case in KEEP_CASES]:
-        return report(name, False, "a step that starts exactly at `start` or ends exactly at `end` is inside the window.")
+        return report(name, False, _("a step that starts exactly at `start` or ends exactly at `end` is inside the window."))
     steps, start, end = next(case for case, a, e in zip(KEEP_CASES, answers, expected) if a != e)
-    return report(name, False, f"for {steps} steps and the window {start} to {end} your list is off. Step i covers "
-                  "the share i / n to (i + 1) / n of the steps.")
+    return report(name, False, _("for {steps} steps and the window {start} to {end} your list is off. Step i covers "
+                                 "the share i / n to (i + 1) / n of the "
+                                 "steps.").format(steps=steps, start=start, end=end))
