@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import torch
 
+from .i18n import _
+
 _DTYPE_NAMES = {
     "fp32": torch.float32, "float32": torch.float32, "float": torch.float32,
     "fp16": torch.float16, "float16": torch.float16, "half": torch.float16,
@@ -45,16 +47,18 @@ def pick_dtype(device: str | torch.device | None = None, dtype: str | torch.dtyp
         return torch.float16 if device in ("cuda", "mps") else torch.float32
     if isinstance(dtype, str):
         if dtype.lower() not in _DTYPE_NAMES:
-            raise ValueError(f"Unknown dtype {dtype!r}. Use one of: {', '.join(sorted(_DTYPE_NAMES))}.")
+            raise ValueError(_("Unknown dtype {dtype!r}. Use one of: {names}.").format(
+                dtype=dtype, names=", ".join(sorted(_DTYPE_NAMES))))
         dtype = _DTYPE_NAMES[dtype.lower()]
     if dtype not in (torch.float32, torch.float16, torch.bfloat16):
-        raise ValueError(f"{dtype} is not a dtype for running diffusion models; use torch.float32, float16 or bfloat16.")
+        raise ValueError(_("{dtype} is not a dtype for running diffusion models; use torch.float32, float16 or "
+                           "bfloat16.").format(dtype=dtype))
     if device == "cpu" and dtype == torch.float16:
-        raise ValueError(
+        raise ValueError(_(
             "fp16 on the CPU is not supported: many CPU operations have no fp16 version and fail with "
             "'not implemented for Half', and the rest are slower than fp32. Use torch.float32 on the CPU "
             "(pick_dtype('cpu') gives it), or run on a GPU for fp16."
-        )
+        ))
     return dtype
 
 
@@ -75,7 +79,7 @@ def expect_trained(condition, claim: str) -> None:
     (every lesson that checks what its pictures show)
     """
     if rehearsal():
-        print(f"rehearsal (random weights): not checked: {claim}")
+        print(_("rehearsal (random weights): not checked: {claim}").format(claim=claim))
     elif not condition:
         raise AssertionError(claim)
 
@@ -88,7 +92,7 @@ def generator(seed: int) -> torch.Generator:
     a little: an fp16 GPU and an fp32 CPU round differently along the way.)
     """
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a whole number >= 0, got {seed!r}.")
+        raise ValueError(_("seed must be a whole number >= 0, got {seed!r}.").format(seed=seed))
     return torch.Generator("cpu").manual_seed(seed)
 
 
@@ -152,7 +156,8 @@ class Measurement:
 
     def __str__(self) -> str:
         label = f"{self.label}: " if self.label else ""
-        return f"{label}{self.seconds:.2f} s, peak {self.peak_gib:.2f} GiB ({self.memory_kind})"
+        return label + _("{seconds:.2f} s, peak {peak:.2f} GiB ({kind})").format(
+            seconds=self.seconds, peak=self.peak_gib, kind=self.memory_kind)
 
 
 @contextmanager
@@ -184,7 +189,7 @@ def measure(label: str = "", device: str | None = None):
             result.peak_bytes, since = _read_rss_peak_bytes()
             result.memory_kind = "process RSS"
             if since != "since the last reset":
-                result.notes.append(f"peak RSS counted {since}")
+                result.notes.append(_("peak RSS counted since the process started"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -197,7 +202,7 @@ def package_version(package: str) -> str:
     try:
         return version(package)
     except PackageNotFoundError:
-        return "not installed"
+        return _("not installed")
 
 
 def free_accelerator_memory(device: str) -> int | None:
@@ -216,7 +221,8 @@ def accelerator_description(device: str) -> str:
     if device == "cuda":
         props = torch.cuda.get_device_properties(0)
         free, total = torch.cuda.mem_get_info()
-        return f"{props.name}, {total / 2**30:.1f} GiB ({free / 2**30:.1f} GiB free)"
+        return _("{name}, {total:.1f} GiB ({free:.1f} GiB free)").format(name=props.name, total=total / 2**30,
+                                                                         free=free / 2**30)
     if device == "mps":
-        return "Apple GPU (MPS), shares the system RAM"
-    return f"CPU only ({os.cpu_count()} cores)"
+        return _("Apple GPU (MPS), shares the system RAM")
+    return _("CPU only ({count} cores)").format(count=os.cpu_count())

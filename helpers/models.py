@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .checks import check_size
+from .i18n import _
 from .device import accelerator_description, in_colab, package_version, pick_device, pick_dtype, rehearsal
 
 MODE_VARIABLE = "SDXL_TUTORIAL_MODE"
@@ -96,13 +97,14 @@ _warned_full_on_cpu = False
 
 def _requested_mode(mode: str | None) -> tuple[str, str]:
     if mode is not None:
-        source = "the `mode` parameter"
+        source = _("the `mode` parameter")
     elif os.environ.get(MODE_VARIABLE):
-        mode, source = os.environ[MODE_VARIABLE], f"the environment variable {MODE_VARIABLE}"
+        mode, source = os.environ[MODE_VARIABLE], _("the environment variable {name}").format(name=MODE_VARIABLE)
     else:
-        mode, source = "auto", "the default"
+        mode, source = "auto", _("the default")
     if not isinstance(mode, str) or mode.strip().lower() not in MODES:
-        raise ValueError(f"Unknown mode {mode!r} (from {source}). Valid modes: {', '.join(MODES)}.")
+        raise ValueError(_("Unknown mode {mode!r} (from {source}). Valid modes: {modes}.").format(
+            mode=mode, source=source, modes=", ".join(MODES)))
     return mode.strip().lower(), source
 
 
@@ -113,15 +115,15 @@ def current_mode(mode: str | None = None) -> str:
     the default, means full on a CUDA or MPS GPU and tiny on a CPU.
     """
     global _warned_full_on_cpu
-    requested, _ = _requested_mode(mode)
+    requested = _requested_mode(mode)[0]
     if requested == "auto":
         return "full" if pick_device() in ("cuda", "mps") else "tiny"
     if requested == "full" and pick_device() == "cpu" and not _warned_full_on_cpu and not rehearsal():
         _warned_full_on_cpu = True
         warnings.warn(
-            "Full mode on a CPU: the real models run here, and the real SDXL takes many minutes per image (and about "
-            "14 GB of RAM). "
-            "Use a GPU runtime, or tiny mode (SDXL_TUTORIAL_MODE=tiny) for the small offline models.",
+            _("Full mode on a CPU: the real models run here, and the real SDXL takes many minutes per image (and about "
+              "14 GB of RAM). "
+              "Use a GPU runtime, or tiny mode (SDXL_TUTORIAL_MODE=tiny) for the small offline models."),
             UserWarning,
             stacklevel=2,
         )
@@ -134,9 +136,11 @@ def mode_reason(mode: str | None = None) -> str:
     resolved = current_mode(mode)
     if requested == "auto":
         device = pick_device()
-        why = f"a {device.upper()} GPU was found" if device != "cpu" else "no CUDA or MPS GPU was found"
-        return f"{resolved} (auto: {why}; set {MODE_VARIABLE}=tiny or full to choose)"
-    return f"{resolved} (chosen by {source})"
+        why = (_("a {device} GPU was found").format(device=device.upper()) if device != "cpu"
+               else _("no CUDA or MPS GPU was found"))
+        return _("{mode} (auto: {why}; set {variable}=tiny or full to choose)").format(mode=resolved, why=why,
+                                                                                       variable=MODE_VARIABLE)
+    return _("{mode} (chosen by {source})").format(mode=resolved, source=source)
 
 
 def environment_report(mode: str | None = None, print_it: bool = True) -> dict:
@@ -153,7 +157,8 @@ def environment_report(mode: str | None = None, print_it: bool = True) -> dict:
         "transformers": package_version("transformers"),
         "device": device,
         "accelerator": accelerator_description(device),
-        "ram": f"{memory.total / 2**30:.1f} GiB ({memory.available / 2**30:.1f} GiB available)",
+        "ram": _("{total:.1f} GiB ({available:.1f} GiB available)").format(total=memory.total / 2**30,
+                                                                           available=memory.available / 2**30),
         "colab": in_colab(),
         "mode": current_mode(mode),
         "mode_reason": mode_reason(mode),
@@ -172,7 +177,7 @@ def environment_report(mode: str | None = None, print_it: bool = True) -> dict:
 
 def _entry(name: str) -> Model:
     if name not in CATALOGUE:
-        raise ValueError(f"Unknown model name {name!r}. Valid names: {', '.join(CATALOGUE)}.")
+        raise ValueError(_("Unknown model name {name!r}. Valid names: {names}.").format(name=name, names=", ".join(CATALOGUE)))
     return CATALOGUE[name]
 
 
@@ -199,8 +204,8 @@ def model_path(name: str, mode: str | None = None) -> str:
         return entry.hub_id
     if entry.standin is None:
         raise ModelUnavailableError(
-            f"{name!r} ({entry.hub_id}) has no tiny version: it only exists for the real SDXL, in full mode "
-            f"(a GPU and the Hugging Face Hub). In tiny mode, skip what needs it."
+            _("{name!r} ({hub_id}) has no tiny version: it only exists for the real SDXL, in full mode "
+              "(a GPU and the Hugging Face Hub). In tiny mode, skip what needs it.").format(name=name, hub_id=entry.hub_id)
         )
     from .tiny.standins import ensure_standin
 
@@ -236,7 +241,8 @@ def defaults(name: str, mode: str | None = None, *, lesson: str | None = None, *
     base = entry.full if full else entry.tiny
     if lesson is not None:
         if lesson not in LESSON_PROMPTS:
-            raise ValueError(f"No subject for lesson {lesson!r}: lessons with one are {', '.join(LESSON_PROMPTS)}.")
+            raise ValueError(_("No subject for lesson {lesson!r}: lessons with one are {lessons}.").format(
+                lesson=lesson, lessons=", ".join(LESSON_PROMPTS)))
         base = replace(base, prompt=LESSON_PROMPTS[lesson][0 if full else 1])
     result = _with_choices("defaults", base, chosen)
     check_size(result.height, result.width)
@@ -262,15 +268,19 @@ def _check_near_trained_size(name: str, mode: str, trained: Defaults, asked: Def
     ratio = asked.height * asked.width / (trained.height * trained.width)
     if ratio <= LARGEST_SIZE_RATIO or os.environ.get(ANY_SIZE_VARIABLE, "") not in ("", "0"):
         return
-    raise SizeTooLargeError(
-        f"{asked.height}x{asked.width} is {ratio:.0f} times the pixels {name} was trained at in {mode} mode "
-        f"({trained.height}x{trained.width}). Every step would cost at least {ratio:.0f} times as much as at that size "
-        f"(the attention layers grow faster still), and the model has never seen pictures this large. "
-        + ("Tiny mode's models are small: for SDXL's own sizes use full mode on a GPU. " if mode == "tiny" else "")
-        + f"Choose a size up to {LARGEST_SIZE_RATIO}x the pixels (e.g. height=width={trained.height * 2}), or, to go "
-        f"on deliberately, set the environment variable {ANY_SIZE_VARIABLE}=1 (in a notebook: "
-        f"`import os; os.environ[\"{ANY_SIZE_VARIABLE}\"] = \"1\"`) and run again."
-    )
+    sentences = [
+        _("{height}x{width} is {ratio:.0f} times the pixels {name} was trained at in {mode} mode "
+          "({trained_height}x{trained_width}). Every step would cost at least {ratio:.0f} times as much as at that size "
+          "(the attention layers grow faster still), and the model has never seen pictures this large.").format(
+            height=asked.height, width=asked.width, ratio=ratio, name=name, mode=mode, trained_height=trained.height,
+            trained_width=trained.width),
+        *([_("Tiny mode's models are small: for SDXL's own sizes use full mode on a GPU.")] if mode == "tiny" else []),
+        _("Choose a size up to {largest}x the pixels (e.g. height=width={side}), or, to go "
+          "on deliberately, set the environment variable {variable}=1 (in a notebook: "
+          "`import os; os.environ[\"{variable}\"] = \"1\"`) and run again.").format(
+            largest=LARGEST_SIZE_RATIO, side=trained.height * 2, variable=ANY_SIZE_VARIABLE),
+    ]
+    raise SizeTooLargeError(" ".join(sentences))
 
 
 def _with_choices(function: str, base, chosen: dict):
@@ -278,13 +288,14 @@ def _with_choices(function: str, base, chosen: dict):
     fields = base.__dataclass_fields__
     unknown = set(chosen) - set(fields)
     if unknown:
-        raise ValueError(f"{function}() takes {', '.join(fields)}, not {sorted(unknown)}.")
+        raise ValueError(_("{function}() takes {fields}, not {unknown}.").format(
+            function=function, fields=", ".join(fields), unknown=sorted(unknown)))
     return replace(base, **{key: value for key, value in chosen.items() if value is not None})
 
 
 def _check_whole_number(name: str, value) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a whole number >= 1, got {value!r}.")
+        raise ValueError(_("{name} must be a whole number >= 1, got {value!r}.").format(name=name, value=value))
 
 
 @dataclass(frozen=True)
@@ -313,13 +324,16 @@ def training_defaults(mode: str | None = None, **chosen) -> TrainingDefaults:
     for key in ("image_size", "base_channels", "batch_size", "train_steps", "pictures"):
         _check_whole_number(key, getattr(result, key))
     if result.image_size % 4:
-        raise ValueError(f"image_size must be a multiple of 4 (the UNet halves the picture twice), got {result.image_size}; "
-                         f"try {max(4, round(result.image_size / 4) * 4)}.")
+        raise ValueError(_("image_size must be a multiple of 4 (the UNet halves the picture twice), got {value}; "
+                           "try {nearest}.").format(value=result.image_size,
+                                                    nearest=max(4, round(result.image_size / 4) * 4)))
     if result.base_channels % 32:
-        raise ValueError(f"base_channels must be a multiple of 32 (the UNet normalises channels in 32 groups), "
-                         f"got {result.base_channels}; try {max(32, round(result.base_channels / 32) * 32)}.")
+        raise ValueError(_("base_channels must be a multiple of 32 (the UNet normalises channels in 32 groups), "
+                           "got {value}; try {nearest}.").format(value=result.base_channels,
+                                                                 nearest=max(32, round(result.base_channels / 32) * 32)))
     if not 0 < result.learning_rate < 1:
-        raise ValueError(f"learning_rate must be between 0 and 1 (e.g. 4e-3), got {result.learning_rate!r}.")
+        raise ValueError(_("learning_rate must be between 0 and 1 (e.g. 4e-3), got {value!r}.").format(
+            value=result.learning_rate))
     return result
 
 
@@ -335,19 +349,21 @@ def _check_hub_reachable(name: str, entry: Model) -> None:
     if isinstance(cached, str):
         return
     if constants.HF_HUB_OFFLINE:
-        problem = "HF_HUB_OFFLINE is set, so nothing can be downloaded"
+        problem = _("HF_HUB_OFFLINE is set, so nothing can be downloaded")
     else:
         try:
             huggingface_hub.model_info(entry.hub_id, timeout=10)
             return
         except Exception as error:  # any failure here means: cannot download
-            problem = f"the Hugging Face Hub could not be reached ({type(error).__name__}: {str(error)[:200]})"
+            problem = _("the Hugging Face Hub could not be reached ({kind}: {error})").format(
+                kind=type(error).__name__, error=str(error)[:200])
     raise ModelUnavailableError(
-        f"Full mode needs the real weights of {name!r} ({entry.hub_id}), which are not in your Hugging Face "
-        f"cache, and {problem}.\n"
-        f"What to do: connect to the internet and run this cell again (the first download is several GB), "
-        f"or switch to tiny mode, which needs no network: set mode = 'tiny' in the lesson's parameters cell, "
-        f"or the environment variable {MODE_VARIABLE}=tiny before starting Jupyter."
+        _("Full mode needs the real weights of {name!r} ({hub_id}), which are not in your Hugging Face "
+          "cache, and {problem}.\n"
+          "What to do: connect to the internet and run this cell again (the first download is several GB), "
+          "or switch to tiny mode, which needs no network: set mode = 'tiny' in the lesson's parameters cell, "
+          "or the environment variable {variable}=tiny before starting Jupyter.").format(
+            name=name, hub_id=entry.hub_id, problem=problem, variable=MODE_VARIABLE)
     )
 
 
