@@ -44,6 +44,7 @@ def course(tmp_path):
     translate(catalogues / "pt-BR" / "99_lesson.po", {
         "how many steps": "quantos passos",
         'f"{steps} steps done"': 'f"{steps} passos feitos"',
+        '"ok"': '"ok"',
         '"steps must be positive"': '"steps deve ser positivo"',
         "What you should see: four steps.": "O que você deve ver: quatro passos.",
     }, title="# 99 · Uma lição\n\n{badge}\n\nO que você vai aprender.")
@@ -135,9 +136,23 @@ def test_a_generated_lesson_edited_by_hand_is_caught(course):
 
 def test_only_learner_facing_strings_are_messages():
     source = ('prompt = "a red circle"\nprint("the picture:", prompt)\nshow(x, titles=[f"seed {s}" for s in seeds])\n'
-              'text("concept", "sks ring")\nraise ValueError(f"bad value {v!r}: use a number")\nkey = scores["light border"]')
-    texts = [message.text for message in T.code_messages(source, 0, "c") if message.kind == "string"]
-    assert texts == ['"the picture:"', 'f"seed {s}"', 'f"bad value {v!r}: use a number"']
+              'text("concept", "sks ring")\nraise ValueError(f"bad value {v!r}: use a number")\nkey = scores["light border"]\n'
+              'ax.set(xlabel="step", yscale="log")\ncompare(a, b, "base only")\nmode = "tiny"\n'
+              'size = f"{n:,} parameters"\nprint(size)\nprompt_2 = "a blue square"\nprint(prompt_2)\n'
+              'print("loaded from:", helpers.model_path("sdxl-base"))\nprint(draw("a red circle"))')
+    functions = "def compare(a, b, title): pass\ndef draw(prompt): pass"
+    context = T.lesson_context({"cells": [{"cell_type": "code", "source": source}, {"cell_type": "code", "source": functions}]})
+    assert context.functions == {"compare": ("a", "b", "title"), "draw": ("prompt",)} and "size" in context.variables and "prompt_2" not in context.variables
+    texts = [message.text for message in T.code_messages(source, 0, "c", context) if message.kind == "string"]
+    assert texts == ['"the picture:"', 'f"seed {s}"', 'f"bad value {v!r}: use a number"', '"step"', '"base only"',
+                     'f"{n:,} parameters"', '"loaded from:"']  # not a catalogue name, not a prompt
+
+
+def test_words_inside_a_field_may_be_translated_and_names_inside_it_may_not():
+    english = "f\"{'yes' if ok else 'no'}, {' and '.join(names)}: {scores['v']:.0%}\""
+    message = T.Message(0, "c", "string", 0, english)
+    assert T.translation_problem(message, "f\"{'sim' if ok else 'não'}, {' e '.join(names)}: {scores['v']:.0%}\"") is None
+    assert "fields differ" in T.translation_problem(message, "f\"{'sim' if ok else 'não'}, {' e '.join(names)}: {scores['x']:.0%}\"")
 
 
 def test_the_course_messages_follow_the_chosen_language():

@@ -36,7 +36,7 @@ import json
 import re
 import sys
 import tokenize
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +50,7 @@ HELPERS_CATALOGUE = "helpers"  # the messages of the course's own code, `_("..."
 
 # Calls whose arguments a learner reads: printed, raised, asserted, drawn on a figure.
 SHOWN_BY_CALL = {"print", "expect_trained", "set_title", "set_xlabel", "set_ylabel", "suptitle", "title", "xlabel",
-                 "ylabel", "Markdown"}
+                 "ylabel", "Markdown", "measure"}
 SHOWN_BY_METHOD = {"text", "annotate"}  # ax.text(...), plt.annotate(...) (a bare `text(...)` is helpers.checks.text)
 SHOWN_BY_KEYWORD = {"title", "titles", "suptitle", "label", "labels", "xlabel", "ylabel", "hint", "desc", "description"}
 # Calls whose string arguments pass text through to what is shown (", ".join(...), "...".format(...)).
@@ -122,39 +122,113 @@ def _strings_within(node: ast.AST):
         return
     if isinstance(node, (ast.Subscript, ast.Lambda, ast.Attribute, ast.Compare)):
         return
+    if isinstance(node, ast.Dict):  # its keys are the program's; its values may be shown
+        for value in node.values:
+            yield from _strings_within(value)
+        return
     for child in ast.iter_child_nodes(node):
         yield from _strings_within(child)
 
 
-def shown_strings(tree: ast.AST) -> list[ast.AST]:
+def _local_arguments(call: ast.Call, parameters: tuple[str, ...]):
+    """The prose a call to one of the lesson's own functions is given: its positional string arguments of two words or
+    more (titles, labels: `compare(a, b, "base only")`), directly or in a list or tuple; not a prompt (a parameter
+    named like one: PROMPT_NAMES)."""
+    for position, argument in enumerate(call.args):
+        if position < len(parameters) and PROMPT_NAMES.search(parameters[position]):
+            continue
+        items = argument.elts if isinstance(argument, (ast.List, ast.Tuple)) else [argument]
+        for item in items:
+            if isinstance(item, (ast.Constant, ast.JoinedStr)) and _has_words(item):
+                yield item
+
+
+PROMPT_NAMES = re.compile(r"prompt|caption|concept|subject|negative", re.IGNORECASE)  # what a model is asked to draw stays English
+
+
+def _context_expressions(tree: ast.AST):
+    """The expressions a learner reads: printed, raised, asserted, a figure's title or label (SHOWN_BY_*)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = _call_name(node)
+            method = isinstance(node.func, ast.Attribute) and name in SHOWN_BY_METHOD
+            if name in SHOWN_BY_CALL or method:
+                yield from node.args[1:] if name == "expect_trained" else node.args
+            yield from (keyword.value for keyword in node.keywords if keyword.arg in SHOWN_BY_KEYWORD)
+        elif isinstance(node, ast.Raise) and node.exc is not None:
+            yield node.exc
+        elif isinstance(node, ast.Assert) and node.msg is not None:
+            yield node.msg
+
+
+def shown_names(sources) -> frozenset[str]:
+    """Variables a lesson shows as they are: `titles` in `show(..., titles=titles)`, `size` in `print(f"... {size}")`;
+    the prose assigned to them is the learner's too (PROMPT_NAMES excepted: prompts stay English)."""
+    names = set()
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for expression in _context_expressions(tree):
+            names |= {node.id for node in ast.walk(expression) if isinstance(node, ast.Name) and not PROMPT_NAMES.search(node.id)}
+    return frozenset(names)
+
+
+def defined_functions(sources) -> dict[str, tuple[str, ...]]:
+    """The functions a lesson defines (in any of its code cells): name -> its positional parameters' names."""
+    functions = {}
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef):
+                functions[node.name] = tuple(argument.arg for argument in [*node.args.posonlyargs, *node.args.args])
+    return functions
+
+
+def shown_strings(tree: ast.AST, local_functions: dict | None = None,
+                  shown_variables: frozenset[str] = frozenset()) -> list[ast.AST]:
     """Every learner-facing string node of a module (see the module's docstring), in source order, once each."""
-    found = {}
+    found, local_functions = {}, local_functions or {}
     for node in ast.walk(tree):
         shown = []
+        if isinstance(node, (ast.Assign, ast.AugAssign)):  # prose put in a variable the lesson shows (shown_names)
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(target, ast.Name) and target.id in shown_variables for target in targets):
+                for string in _strings_within(node.value):
+                    if _has_words(string):
+                        found[(string.lineno, string.col_offset)] = string
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in local_functions:
+            for string in _local_arguments(node, local_functions[node.func.id]):
+                found[(string.lineno, string.col_offset)] = string
         if isinstance(node, ast.Call):
             name = _call_name(node)
             method = isinstance(node.func, ast.Attribute) and name in SHOWN_BY_METHOD
             if name in SHOWN_BY_CALL or name == LANGUAGE_CALL or method:
                 shown += node.args[1:] if name == "expect_trained" else node.args
             shown += [keyword.value for keyword in node.keywords if keyword.arg in SHOWN_BY_KEYWORD]
-        elif isinstance(node, ast.Raise) and node.exc is not None:
-            shown.append(node.exc)
+        elif isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):  # raise Error("..."): its arguments
+            shown += [*node.exc.args, *(keyword.value for keyword in node.exc.keywords)]
         elif isinstance(node, ast.Assert) and node.msg is not None:
             shown.append(node.msg)
         for expression in shown:
-            if isinstance(expression, ast.Call) and _call_name(expression) not in PASSING_THROUGH:  # raise Error("...")
-                for argument in [*expression.args, *(keyword.value for keyword in expression.keywords)]:
-                    for string in _strings_within(argument):
-                        found[(string.lineno, string.col_offset)] = string
-            else:
-                for string in _strings_within(expression):
-                    found[(string.lineno, string.col_offset)] = string
+            for string in _strings_within(expression):
+                found[(string.lineno, string.col_offset)] = string
     return [found[key] for key in sorted(found)]
 
 
 def _is_language_call(tree: ast.AST, string: ast.AST) -> bool:
     return any(isinstance(node, ast.Call) and _call_name(node) == LANGUAGE_CALL and string in node.args
                for node in ast.walk(tree))
+
+
+def _has_letters(node: ast.AST) -> bool:
+    """Whether a literal has letters outside its {...} fields (a word a learner reads, in a place a learner reads it)."""
+    parts = [node] if isinstance(node, ast.Constant) else node.values
+    return bool(re.search(r"[A-Za-z]", "".join(str(part.value) for part in parts if isinstance(part, ast.Constant))))
 
 
 def _has_words(node: ast.AST) -> bool:
@@ -164,7 +238,16 @@ def _has_words(node: ast.AST) -> bool:
     return bool(re.search(r"[A-Za-z]", text)) and " " in text.strip()
 
 
-def code_messages(source: str, cell: int, cell_id: str) -> list[Message]:
+@dataclass
+class Context:
+    """What a lesson's cells share that decides which strings are the learner's: its own functions (their titles:
+    name -> positional parameters), the variables it shows (their prose)."""
+
+    functions: dict = field(default_factory=dict)
+    variables: frozenset[str] = frozenset()
+
+
+def code_messages(source: str, cell: int, cell_id: str, context: Context = Context()) -> list[Message]:
     """The comments and learner-facing strings of one code cell."""
     spans = []
     starts, lines = _offsets(source), source.splitlines(keepends=True)
@@ -176,16 +259,21 @@ def code_messages(source: str, cell: int, cell_id: str) -> list[Message]:
                 start = starts[token.start[0]] + token.start[1]
                 spans.append((start, start + len(token.string), "comment", text))
     tree = ast.parse(source)
-    for string in shown_strings(tree):
+    for string in shown_strings(tree, context.functions, context.variables):
         start = _character(lines, starts, string.lineno, string.col_offset)
         end = _character(lines, starts, string.end_lineno, string.end_col_offset)
         text = source[start:end]
         if _is_language_call(tree, string):
             spans.append((start, end, "language", text))
-        elif _has_words(string):
+        elif _has_letters(string):
             spans.append((start, end, "string", text))
     spans.sort()
     return [Message(cell, cell_id, kind, ordinal, text, start, end) for ordinal, (start, end, kind, text) in enumerate(spans)]
+
+
+def lesson_context(notebook: dict) -> Context:
+    sources = ["".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    return Context(defined_functions(sources), shown_names(sources))
 
 
 def lesson_messages(notebook: dict) -> tuple[list[Message], list[Message]]:
@@ -193,13 +281,14 @@ def lesson_messages(notebook: dict) -> tuple[list[Message], list[Message]]:
     from helpers.install_cell import CELL
 
     own, install = [], []
+    context = lesson_context(notebook)
     for index, cell in enumerate(notebook["cells"]):
         source = "".join(cell["source"])
         if cell["cell_type"] == "markdown":
             if source.strip():
                 own.append(Message(index, cell["id"], "markdown", 0, source))
         elif cell["cell_type"] == "code":
-            messages = code_messages(source, index, cell["id"])
+            messages = code_messages(source, index, cell["id"], context)
             (install if source == CELL else own).extend(messages)
     return own, install
 
@@ -332,10 +421,33 @@ def read_catalogue(path: Path) -> dict:
 # Checking a translation and generating a lesson
 
 
+class _WordsInFields(ast.NodeTransformer):
+    """Inside an f-string's field, the words it may print are the learner's too: the branches of a conditional
+    (`{'yes' if ok else 'no'}`), a `" and ".join(...)` separator, the operands of `or`/`and`. They are set aside, so a
+    translation may change them; everything else in the field (names, keys, calls) must stay."""
+
+    def _aside(self, node):
+        return ast.Constant("<shown>") if isinstance(node, ast.Constant) and isinstance(node.value, str) else self.visit(node)
+
+    def visit_IfExp(self, node):
+        return ast.IfExp(self.visit(node.test), self._aside(node.body), self._aside(node.orelse))
+
+    def visit_BoolOp(self, node):
+        return ast.BoolOp(node.op, [self._aside(value) for value in node.values])
+
+    def visit_Call(self, node):
+        node = self.generic_visit(node)
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "join":
+            node.func.value = self._aside(node.func.value)
+        return node
+
+
 def _fields(node: ast.AST) -> list[str]:
-    """What a string node computes, less its words: an f-string's fields (sorted, so a translation may reorder them)."""
+    """What a string node computes, less its words: an f-string's fields (sorted, so a translation may reorder them),
+    with the words inside them set aside (_WordsInFields)."""
     if isinstance(node, ast.JoinedStr):
-        return sorted(ast.dump(value) for value in node.values if isinstance(value, ast.FormattedValue))
+        return sorted(ast.dump(_WordsInFields().visit(copy.deepcopy(value))) for value in node.values
+                      if isinstance(value, ast.FormattedValue))
     return []
 
 
@@ -399,11 +511,11 @@ def generate(notebook: dict, catalogue: dict, install_catalogue: dict, language:
     return result, problems
 
 
-def normalised(source: str) -> str:
+def normalised(source: str, context: Context = Context()) -> str:
     """A code cell's program with its learner-facing strings set aside (comments are not in the syntax tree): two
     cells whose normalised forms are equal run the same code."""
     tree = ast.parse(source)
-    shown = {id(node) for node in shown_strings(tree)}
+    shown = {id(node) for node in shown_strings(tree, context.functions, context.variables)}
 
     class SetAside(ast.NodeTransformer):
         def visit_Constant(self, node):
@@ -421,13 +533,13 @@ def code_differences(english: dict, translated: dict, name: str) -> list[str]:
     """Where a translated lesson's code is not the English lesson's (cells, their kinds, their programs)."""
     if len(english["cells"]) != len(translated["cells"]):
         return [f"{name}: {len(translated['cells'])} cells, the English lesson has {len(english['cells'])}"]
-    problems = []
+    problems, context = [], lesson_context(english)
     for index, (one, other) in enumerate(zip(english["cells"], translated["cells"])):
         if one["cell_type"] != other["cell_type"] or one.get("metadata") != other.get("metadata"):
             problems.append(f"{name}, cell {index}: its kind or metadata differ from the English cell's")
         elif one["cell_type"] == "code":
             try:
-                same = normalised("".join(one["source"])) == normalised("".join(other["source"]))
+                same = normalised("".join(one["source"]), context) == normalised("".join(other["source"]), context)
             except SyntaxError as error:
                 problems.append(f"{name}, cell {index} (id {one['id']}): not valid Python: {error}")
                 continue
