@@ -132,15 +132,13 @@ def _strings_within(node: ast.AST):
 
 def _local_arguments(call: ast.Call, parameters: tuple[str, ...]):
     """The prose a call to one of the lesson's own functions is given: its positional string arguments of two words or
-    more (titles, labels: `compare(a, b, "base only")`), directly or in a list or tuple; not a prompt (a parameter
-    named like one: PROMPT_NAMES)."""
+    more (titles, labels: `compare(a, b, "base only")`), not in a list (values to try: `knob("negative_prompt",
+    [None, "blurry"])`), and not a prompt (a parameter named like one: PROMPT_NAMES)."""
     for position, argument in enumerate(call.args):
         if position < len(parameters) and PROMPT_NAMES.search(parameters[position]):
             continue
-        items = argument.elts if isinstance(argument, (ast.List, ast.Tuple)) else [argument]
-        for item in items:
-            if isinstance(item, (ast.Constant, ast.JoinedStr)) and _has_words(item):
-                yield item
+        if isinstance(argument, (ast.Constant, ast.JoinedStr)) and _has_words(argument):
+            yield argument
 
 
 PROMPT_NAMES = re.compile(r"prompt|caption|concept|subject|negative", re.IGNORECASE)  # what a model is asked to draw stays English
