@@ -13,6 +13,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
+from .i18n import _
+
 # SDXL latent -> RGB preview: a fixed linear map fitted by the ComfyUI authors
 # (comfy/latent_formats.py, class SDXL: latent_rgb_factors and latent_rgb_factors_bias).
 # Rows are the 4 latent channels, columns are R, G, B; the result lies roughly in [-1, 1].
@@ -44,7 +46,7 @@ def to_pil(x, value_range=None):
         return _array_to_pil(x, value_range or (0, 1))
     if isinstance(x, torch.Tensor):
         return _tensor_to_pil(x, value_range or (-1, 1))
-    raise TypeError(f"to_pil needs a PIL image, numpy array or torch tensor, got {type(x).__name__}.")
+    raise TypeError(_("to_pil needs a PIL image, numpy array or torch tensor, got {kind}.").format(kind=type(x).__name__))
 
 
 def _tensor_to_pil(tensor, value_range):
@@ -53,18 +55,19 @@ def _tensor_to_pil(tensor, value_range):
         images = [_tensor_to_pil(item, value_range) for item in tensor]
         return images[0] if len(images) == 1 else images
     if tensor.ndim != 3:
-        raise ValueError(f"to_pil expects a tensor shaped (C, H, W) or (B, C, H, W), got {tuple(tensor.shape)}.")
+        raise ValueError(_("to_pil expects a tensor shaped (C, H, W) or (B, C, H, W), got {shape}.").format(
+            shape=tuple(tensor.shape)))
     channels = tensor.shape[0]
     if channels == 4:
         raise ValueError(
-            f"This tensor has 4 channels {tuple(tensor.shape)}: it looks like SDXL latents, not an image. "
-            "Use latents_to_rgb(latents) for a quick colour preview, show_latents(latents) to see each "
-            "channel, or decode it with the VAE first."
+            _("This tensor has 4 channels {shape}: it looks like SDXL latents, not an image. "
+              "Use latents_to_rgb(latents) for a quick colour preview, show_latents(latents) to see each "
+              "channel, or decode it with the VAE first.").format(shape=tuple(tensor.shape))
         )
     if channels not in (1, 3):
         raise ValueError(
-            f"to_pil expects 1 or 3 channels first, (C, H, W), got shape {tuple(tensor.shape)}. "
-            "If the channels are last, use tensor.permute(2, 0, 1) first."
+            _("to_pil expects 1 or 3 channels first, (C, H, W), got shape {shape}. "
+              "If the channels are last, use tensor.permute(2, 0, 1) first.").format(shape=tuple(tensor.shape))
         )
     pixels = _scale_to_uint8(tensor.permute(1, 2, 0), value_range).numpy()
     return Image.fromarray(pixels[:, :, 0] if channels == 1 else pixels)
@@ -78,8 +81,8 @@ def _array_to_pil(array, value_range):
         array = array[:, :, 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] not in (3, 4)):
         raise ValueError(
-            f"to_pil expects a numpy image shaped (H, W), (H, W, 3) or (B, H, W, 3), got {array.shape}. "
-            "Numpy images are channels-last; for channels-first data use a torch tensor."
+            _("to_pil expects a numpy image shaped (H, W), (H, W, 3) or (B, H, W, 3), got {shape}. "
+              "Numpy images are channels-last; for channels-first data use a torch tensor.").format(shape=array.shape)
         )
     if array.dtype != np.uint8:
         array = _scale_to_uint8(torch.from_numpy(array.astype(np.float32)), value_range).numpy()
@@ -89,7 +92,8 @@ def _array_to_pil(array, value_range):
 def _scale_to_uint8(tensor, value_range):
     low, high = value_range
     if not high > low:
-        raise ValueError(f"value_range must be (low, high) with low < high, got {value_range}.")
+        raise ValueError(_("value_range must be (low, high) with low < high, got {value_range}.").format(
+            value_range=value_range))
     unit = ((tensor - low) / (high - low)).clamp(0, 1)
     return (unit * 255).round().to(torch.uint8)
 
@@ -107,7 +111,7 @@ def _image_list(images):
 def _grid_shape(count, rows, cols):
     for name, value in (("rows", rows), ("cols", cols)):
         if value is not None and (not isinstance(value, int) or value < 1):
-            raise ValueError(f"{name} must be a positive whole number, got {value!r}.")
+            raise ValueError(_("{name} must be a positive whole number, got {value!r}.").format(name=name, value=value))
     if rows is None and cols is None:
         rows, cols = 1, count
     elif cols is None:
@@ -116,8 +120,9 @@ def _grid_shape(count, rows, cols):
         rows = -(-count // cols)
     if rows * cols < count:
         raise ValueError(
-            f"A {rows}x{cols} grid has room for {rows * cols} images, but {count} were given. "
-            "Increase rows or cols, or leave one of them out to have it computed."
+            _("A {rows}x{cols} grid has room for {room} images, but {count} were given. "
+              "Increase rows or cols, or leave one of them out to have it computed.").format(
+                rows=rows, cols=cols, room=rows * cols, count=count)
         )
     return rows, cols
 
@@ -143,10 +148,11 @@ def image_grid(images, rows=None, cols=None, titles=None, padding=4, background=
     """
     images = _image_list(images)
     if not images:
-        raise ValueError("image_grid got no images: pass a list with at least one image.")
+        raise ValueError(_("image_grid got no images: pass a list with at least one image."))
     rows, cols = _grid_shape(len(images), rows, cols)
     if titles is not None and len(titles) != len(images):
-        raise ValueError(f"Got {len(titles)} titles for {len(images)} images: give one title per image.")
+        raise ValueError(_("Got {titles} titles for {images} images: give one title per image.").format(
+            titles=len(titles), images=len(images)))
     cell_width = max(image.width for image in images)
     cell_height = max(image.height for image in images)
     font = _font_for(titles, cell_width) if titles else None
@@ -181,9 +187,10 @@ def show(images, titles=None, suptitle=None, cols=None, scale=3.0):
     """
     images = _image_list(images)
     if not images:
-        raise ValueError("show got no images: pass an image or a list with at least one image.")
+        raise ValueError(_("show got no images: pass an image or a list with at least one image."))
     if titles is not None and len(titles) != len(images):
-        raise ValueError(f"Got {len(titles)} titles for {len(images)} images: give one title per image.")
+        raise ValueError(_("Got {titles} titles for {images} images: give one title per image.").format(
+            titles=len(titles), images=len(images)))
     rows, cols = _grid_shape(len(images), None, cols)
     # Each cell is `scale` inches wide and as tall as its tallest image needs, so strips are not padded
     # into squares; titles get a little room of their own.
@@ -208,8 +215,8 @@ def _one_latent(latents):
         latents = latents[0]
     if latents.ndim != 3:
         raise ValueError(
-            f"Expected one latent shaped (C, h, w) or (1, C, h, w), got {tuple(latents.shape)}. "
-            "For a batch, pick one: latents[0]."
+            _("Expected one latent shaped (C, h, w) or (1, C, h, w), got {shape}. "
+              "For a batch, pick one: latents[0].").format(shape=tuple(latents.shape))
         )
     return latents
 
@@ -226,7 +233,7 @@ def show_latents(latents, title=None):
         values = latents[channel]
         spread = (values.max() - values.min()).clamp(min=1e-8)
         ax.imshow(((values - values.min()) / spread).numpy(), cmap="gray", vmin=0, vmax=1)
-        ax.set_title(f"channel {channel}", fontsize=10)
+        ax.set_title(_("channel {channel}").format(channel=channel), fontsize=10)
         ax.axis("off")
     if title:
         figure.suptitle(title)
@@ -245,11 +252,11 @@ def latents_to_rgb(latents, scale=1):
     latents = torch.as_tensor(latents).detach().cpu().float()
     if latents.ndim not in (3, 4) or latents.shape[-3] != 4:
         raise ValueError(
-            f"latents_to_rgb expects SDXL latents with 4 channels, (4, h, w) or (B, 4, h, w), "
-            f"got shape {tuple(latents.shape)}. For a pixel-space image use to_pil instead."
+            _("latents_to_rgb expects SDXL latents with 4 channels, (4, h, w) or (B, 4, h, w), "
+              "got shape {shape}. For a pixel-space image use to_pil instead.").format(shape=tuple(latents.shape))
         )
     if not isinstance(scale, int) or scale < 1:
-        raise ValueError(f"scale must be a positive whole number, got {scale!r}.")
+        raise ValueError(_("{name} must be a positive whole number, got {value!r}.").format(name="scale", value=scale))
     rgb = torch.einsum("...chw,cr->...rhw", latents, SDXL_LATENT_RGB_FACTORS)
     rgb = rgb + SDXL_LATENT_RGB_BIAS[:, None, None]
     images = to_pil(rgb, value_range=(-1, 1))
@@ -297,9 +304,9 @@ class StepRecorder:
 
     def __init__(self, every=1, decode=None):
         if not isinstance(every, int) or every < 1:
-            raise ValueError(f"every must be a positive whole number, got {every!r}.")
+            raise ValueError(_("{name} must be a positive whole number, got {value!r}.").format(name="every", value=every))
         if decode is not None and not callable(decode):
-            raise TypeError("decode must be a function taking a latent tensor and returning a PIL image.")
+            raise TypeError(_("decode must be a function taking a latent tensor and returning a PIL image."))
         self.every = every
         self.decode = decode
         self.steps, self.timesteps = [], []
@@ -312,7 +319,7 @@ class StepRecorder:
     def record(self, step, timestep, sample, pred_original_sample=None):
         """Store copies of `sample` (x_t after this step) and of the predicted x0 `scheduler.step` returned."""
         if not isinstance(sample, torch.Tensor):
-            raise TypeError(f"sample must be a torch tensor, got {type(sample).__name__}.")
+            raise TypeError(_("sample must be a torch tensor, got {kind}.").format(kind=type(sample).__name__))
         if self._last_is_extra:
             for stored in (self.steps, self.timesteps, self.samples, self.pred_original_samples):
                 stored.pop()
@@ -325,7 +332,7 @@ class StepRecorder:
     def callback(self, pipe, step, timestep, callback_kwargs):
         """Use as `pipe(..., callback_on_step_end=recorder.callback)`; records the latents only."""
         if "latents" not in callback_kwargs:
-            raise KeyError("callback_kwargs has no 'latents': pass callback_on_step_end_tensor_inputs=['latents'].")
+            raise KeyError(_("callback_kwargs has no 'latents': pass callback_on_step_end_tensor_inputs=['latents']."))
         self.record(step, timestep, callback_kwargs["latents"])
         return callback_kwargs
 
@@ -345,27 +352,29 @@ class StepRecorder:
 
     def _check(self, what, indices):
         if what not in ("sample", "pred_original_sample", "both"):
-            raise ValueError(f'what must be "sample", "pred_original_sample" or "both", got {what!r}.')
+            raise ValueError(_('what must be "sample", "pred_original_sample" or "both", got {what!r}.').format(what=what))
         if not self.steps:
-            raise ValueError(
+            raise ValueError(_(
                 "Nothing was recorded yet: call recorder.record(step, timestep, sample, pred_original_sample) "
                 "inside your loop, or pass callback_on_step_end=recorder.callback to a pipeline."
-            )
+            ))
         if what != "sample" and any(self.pred_original_samples[i] is None for i in indices):
-            raise ValueError(
+            raise ValueError(_(
                 "No pred_original_sample was recorded for these steps: pass "
                 "pred_original_sample=output.pred_original_sample to record() (a pipeline callback only "
                 'sees latents), or ask for what="sample".'
-            )
+            ))
 
     def _cells(self, index, what):
         step, timestep = self.steps[index], self.timesteps[index]
         cells = []
         if what in ("sample", "both"):
             # the sample a step returns is the next, less noisy one: x after the step that started at t
-            cells.append((self._image(self.samples[index]), f"after step {step} (t={timestep:g})\nsample"))
+            cells.append((self._image(self.samples[index]),
+                          _("after step {step} (t={timestep:g})\nsample").format(step=step, timestep=timestep)))
         if what in ("pred_original_sample", "both"):
-            cells.append((self._image(self.pred_original_samples[index]), f"step {step}, t={timestep:g}\npredicted x0"))
+            cells.append((self._image(self.pred_original_samples[index]),
+                          _("step {step}, t={timestep:g}\npredicted x0").format(step=step, timestep=timestep)))
         return cells
 
     def strip(self, max_images=8, what="sample"):
@@ -374,7 +383,8 @@ class StepRecorder:
         `what` is "sample" (x_t), "pred_original_sample" (predicted x0) or "both" (x_t above, x0 below).
         """
         if not isinstance(max_images, int) or max_images < 1:
-            raise ValueError(f"max_images must be a positive whole number, got {max_images!r}.")
+            raise ValueError(_("{name} must be a positive whole number, got {value!r}.").format(name="max_images",
+                                                                                                value=max_images))
         indices = sorted(set(np.linspace(0, len(self.steps) - 1, min(len(self.steps), max_images)).round().astype(int)))
         self._check(what, indices)
         columns = [self._cells(index, what) for index in indices]
@@ -391,7 +401,7 @@ class StepRecorder:
         """
         self._check(what, range(len(self.steps)))
         if not live_frontend():
-            print("The step slider needs a live Jupyter frontend; showing a static strip instead.")
+            print(_("The step slider needs a live Jupyter frontend; showing a static strip instead."))
             return self.strip(what=what)
         import ipywidgets
 
@@ -404,7 +414,7 @@ class StepRecorder:
 
         last = len(self.steps) - 1
         frame = ipywidgets.Image(value=frame_png(last), format="png")
-        slider = ipywidgets.IntSlider(value=last, min=0, max=last, description="recorded", continuous_update=False)
+        slider = ipywidgets.IntSlider(value=last, min=0, max=last, description=_("recorded"), continuous_update=False)
         slider.observe(lambda change: setattr(frame, "value", frame_png(change["new"])), names="value")
         return ipywidgets.VBox([slider, frame])
 
@@ -420,30 +430,34 @@ LADDER_NAME_WIDTH = 34
 
 def _check_ladder(results, per):
     if not isinstance(results, dict) or not results:
-        raise ValueError("The ladder's results should be a dict {rung name: measurement or skip reason} with at least one rung.")
+        shape = "{" + _("rung name") + ": " + _("measurement or skip reason") + "}"
+        raise ValueError(_("The ladder's results should be a dict {shape} with at least one rung.").format(shape=shape))
     if isinstance(per, bool) or not isinstance(per, int) or per < 1:
-        raise ValueError(f"per must be a positive whole number (the timed calls per rung), got {per!r}.")
+        raise ValueError(_("per must be a positive whole number (the timed calls per rung), got {per!r}.").format(per=per))
     for name, result in results.items():
         if not isinstance(result, str) and not all(hasattr(result, key) for key in ("seconds", "peak_gib", "memory_kind")):
-            raise TypeError(f"Rung {name!r}: expected what helpers.measure returns, or a string saying why it was "
-                            f"skipped, got {type(result).__name__}.")
+            raise TypeError(_("Rung {name!r}: expected what helpers.measure returns, or a string saying why it was "
+                              "skipped, got {kind}.").format(name=name, kind=type(result).__name__))
 
 
-def ladder_row(name, result, per=1, unit="picture"):
-    """One line for one rung: seconds per `unit` (the measured time over `per` calls) and peak memory, or the
-    reason it was skipped. Introduced in 08_speed_and_memory."""
+def ladder_row(name, result, per=1, unit=None):
+    """One line for one rung: seconds per `unit` (the measured time over `per` calls; default a picture) and peak
+    memory, or the reason it was skipped. Introduced in 08_speed_and_memory."""
     _check_ladder({name: result}, per)
+    unit = _("picture") if unit is None else unit
     if isinstance(result, str):
         return f"{name:{LADDER_NAME_WIDTH}}{result}"
-    return f"{name:{LADDER_NAME_WIDTH}}{result.seconds / per:8.3f} s per {unit} · peak {result.peak_gib:6.2f} GiB ({result.memory_kind})"
+    return f"{name:{LADDER_NAME_WIDTH}}" + _("{seconds:8.3f} s per {unit} · peak {peak:6.2f} GiB ({kind})").format(
+        seconds=result.seconds / per, unit=unit, peak=result.peak_gib, kind=result.memory_kind)
 
 
-def ladder_table(results, per=1, unit="picture"):
-    """The ladder as a text table: one row per rung, seconds per `unit` and peak GiB, skipped rungs with
-    their reason. Returns the text (print it). Introduced in 08_speed_and_memory."""
+def ladder_table(results, per=1, unit=None):
+    """The ladder as a text table: one row per rung, seconds per `unit` (default a picture) and peak GiB, skipped
+    rungs with their reason. Returns the text (print it). Introduced in 08_speed_and_memory."""
     _check_ladder(results, per)
-    header = f"s / {unit}"
-    lines = [f"{'rung':{LADDER_NAME_WIDTH}}{header:>14}{'peak GiB':>10}"]
+    unit = _("picture") if unit is None else unit
+    rung, header, peak = _("rung"), _("s / {unit}").format(unit=unit), _("peak GiB")
+    lines = [f"{rung:{LADDER_NAME_WIDTH}}{header:>14}{peak:>10}"]
     for name, result in results.items():
         if isinstance(result, str):
             lines.append(f"{name:{LADDER_NAME_WIDTH}}{'—':>14}{'—':>10}   {result}")
@@ -452,23 +466,26 @@ def ladder_table(results, per=1, unit="picture"):
     return "\n".join(lines)
 
 
-def ladder_chart(results, per=1, unit="picture", title=None):
-    """Two bar charts side by side, seconds per `unit` and peak memory, one bar per rung in order, each bar
-    labelled with its value; skipped rungs say "skipped here". Returns the figure. Introduced in
+def ladder_chart(results, per=1, unit=None, title=None):
+    """Two bar charts side by side, seconds per `unit` (default a picture) and peak memory, one bar per rung in
+    order, each bar labelled with its value; skipped rungs say "skipped here". Returns the figure. Introduced in
     08_speed_and_memory."""
     _check_ladder(results, per)
+    unit = _("picture") if unit is None else unit
     labels = list(results)
     ran = [name for name in labels if not isinstance(results[name], str)]
     seconds = [0.0 if name not in ran else results[name].seconds / per for name in labels]
     memory = [0.0 if name not in ran else results[name].peak_gib for name in labels]
     kind = results[ran[0]].memory_kind if ran else "memory"
     figure, axes = plt.subplots(1, 2, figsize=(13, 0.45 * len(labels) + 1.2), sharey=True)
-    for ax, values, colour, label, form in ((axes[0], seconds, "tab:blue", f"seconds per {unit}", "{:.3g} s"),
-                                            (axes[1], memory, "tab:orange", f"peak GiB ({kind})", "{:.2f} GiB")):
+    for ax, values, colour, label, form in ((axes[0], seconds, "tab:blue", _("seconds per {unit}").format(unit=unit),
+                                             "{:.3g} s"),
+                                            (axes[1], memory, "tab:orange", _("peak GiB ({kind})").format(kind=kind),
+                                             "{:.2f} GiB")):
         ax.barh(labels, values, color=colour)
         ax.set_xlabel(label)
         for row, (name, value) in enumerate(zip(labels, values)):
-            text = "  skipped here" if name not in ran else " " + form.format(value)
+            text = "  " + _("skipped here") if name not in ran else " " + form.format(value)
             ax.text(value, row, text, va="center", color="grey" if name not in ran else "black", fontsize=9)
         ax.margins(x=0.25)
     axes[0].invert_yaxis()

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .i18n import _
+
 FIELDS = ("prompt", "negative_prompt", "seed", "num_inference_steps", "guidance_scale")
 
 
@@ -41,13 +43,13 @@ def build_form(generate, *, prompt: str, negative_prompt: str = "", seed: int = 
     from IPython.display import display
 
     fields = dict(prompt=widgets.Text(prompt, description="prompt"),
-                  negative_prompt=widgets.Text(negative_prompt or "", description="negative"),
+                  negative_prompt=widgets.Text(negative_prompt or "", description=_("negative")),
                   seed=widgets.IntText(seed, description="seed"),
                   num_inference_steps=widgets.IntSlider(num_inference_steps, min=1, max=max(100, num_inference_steps),
-                                                        description="steps"),
+                                                        description=_("steps")),
                   guidance_scale=widgets.FloatSlider(guidance_scale, min=1.0, max=max(15.0, guidance_scale), step=0.5,
                                                      description="guidance"))
-    button, output = widgets.Button(description="Generate", button_style="primary"), widgets.Output()
+    button, output = widgets.Button(description=_("Generate"), button_style="primary"), widgets.Output()
     form = GenerationForm(fields, button, output, widgets.VBox([*fields.values(), button, output]))
 
     def on_click(_):
@@ -80,8 +82,8 @@ def generation_form(generate, *, prompt: str, negative_prompt: str = "", seed: i
         form = build_form(generate, errors=errors, **values)
         display(form)
         return form
-    print("No live Jupyter frontend here (a static viewer, or a test run): the form's Generate runs once, "
-          "with the values it starts with.")
+    print(_("No live Jupyter frontend here (a static viewer, or a test run): the form's Generate runs once, "
+            "with the values it starts with."))
     picture = generate(**values)
     show([picture], titles=[f"generate({prompt!r}, seed={seed}, steps={num_inference_steps}, guidance={guidance_scale})"])
     return picture

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .i18n import _
+
 LORA_FILE = "pytorch_lora_weights.safetensors"  # the name save_lora_weights writes and load_lora_weights looks for
 # LoRA parameters per unit of rank on the attention projections (to_q, to_k, to_v, to_out.0) of SDXL base's UNet:
 # the sum of inputs + outputs over its 560 such layers, what helpers.memory.count_lora_parameters counts from the
@@ -42,8 +44,8 @@ def check_picture_folder(picture_folder, caption: str, size: int) -> Path | None
     if picture_folder is None:
         return None
     folder = existing_path("picture_folder", picture_folder, folder=True,
-                           hint="Create it and put 5 to 20 pictures of your subject in it, or use None for the "
-                                "lesson's own pictures.")
+                           hint=_("Create it and put 5 to 20 pictures of your subject in it, or use None for the "
+                                  "lesson's own pictures."))
     try:
         load_picture_folder(folder, caption, size)
     except ValueError as error:
@@ -61,7 +63,7 @@ def tiny_concept_pictures(count: int, seed: int, size: int = 32, shape: str = "r
 
     rng = np.random.default_rng(seed)
     pictures = []
-    for _ in range(count):
+    for _picture in range(count):
         # Larger than the world's shapes (0.2-0.36 of the side): the tiny UNet's attention sees the picture at 1/4
         # and 1/8 of its size, where a small ring's hole is under a pixel.
         radius = rng.uniform(*CONCEPT_RADIUS) * size
@@ -109,13 +111,13 @@ def load_picture_folder(folder, caption: str, size: int, min_pictures: int = 1) 
 
     folder = Path(folder).expanduser()
     if not folder.is_dir():
-        raise FileNotFoundError(f"The picture folder {str(folder)!r} does not exist. Create it and put your pictures "
-                                f"in it (PNG or JPEG, {size}x{size} or larger), or leave picture_folder as None for "
-                                f"the lesson's own stand-in pictures.")
+        raise FileNotFoundError(_("The picture folder {folder!r} does not exist. Create it and put your pictures "
+                                  "in it (PNG or JPEG, {size}x{size} or larger), or leave picture_folder as None for "
+                                  "the lesson's own stand-in pictures.").format(folder=str(folder), size=size))
     files = sorted(path for path in folder.iterdir() if path.is_file() and not path.name.startswith("."))
     if not files:
-        raise ValueError(f"The picture folder {str(folder)!r} is empty: put a handful of pictures of your subject in "
-                         f"it (5 to 20, {size}x{size} or larger).")
+        raise ValueError(_("The picture folder {folder!r} is empty: put a handful of pictures of your subject in "
+                           "it (5 to 20, {size}x{size} or larger).").format(folder=str(folder), size=size))
     pictures, unreadable, small = [], [], []
     for path in files:
         try:
@@ -129,14 +131,16 @@ def load_picture_folder(folder, caption: str, size: int, min_pictures: int = 1) 
             continue
         pictures.append(_square(image, caption, size))
     if unreadable:
-        raise ValueError(f"These files in {str(folder)!r} are not pictures PIL can read: {', '.join(unreadable)}. "
-                         f"Remove them, or save them as PNG or JPEG ({', '.join(PICTURE_SUFFIXES)}).")
+        raise ValueError(_("These files in {folder!r} are not pictures PIL can read: {files}. "
+                           "Remove them, or save them as PNG or JPEG ({suffixes}).").format(
+            folder=str(folder), files=", ".join(unreadable), suffixes=", ".join(PICTURE_SUFFIXES)))
     if small:
-        raise ValueError(f"These pictures are too small for training at {size}x{size}: {', '.join(small)}. Their short "
-                         f"side should be at least {size // 2} pixels (better: {size}); use larger pictures, or a "
-                         f"smaller training size.")
+        raise ValueError(_("These pictures are too small for training at {size}x{size}: {files}. Their short "
+                           "side should be at least {half} pixels (better: {size}); use larger pictures, or a "
+                           "smaller training size.").format(size=size, files=", ".join(small), half=size // 2))
     if len(pictures) < min_pictures:
-        raise ValueError(f"{len(pictures)} picture(s) in {str(folder)!r}; at least {min_pictures} are needed.")
+        raise ValueError(_("{count} picture(s) in {folder!r}; at least {minimum} are needed.").format(
+            count=len(pictures), folder=str(folder), minimum=min_pictures))
     return pictures
 
 
@@ -168,8 +172,9 @@ def lora_file(path) -> Path:
     path = Path(path)
     file = path / LORA_FILE if path.is_dir() else path
     if not file.is_file():
-        raise FileNotFoundError(f"No LoRA weights at {str(file)!r}: save them with "
-                                f"StableDiffusionXLPipeline.save_lora_weights(folder, unet_lora_layers=...).")
+        raise FileNotFoundError(_("No LoRA weights at {file!r}: save them with "
+                                  "StableDiffusionXLPipeline.save_lora_weights(folder, unet_lora_layers=...).").format(
+            file=str(file)))
     return file
 
 
@@ -197,20 +202,24 @@ def check_lora_file(path, unet) -> dict:
             layers.add(name)
             module = modules.get(name)
             if module is None or not hasattr(module, "in_features"):
-                problems.append(f"{name}: this UNet has no such linear layer")
+                problems.append(_("{layer}: this UNet has no such linear layer").format(layer=name))
                 continue
             if part.startswith("A"):
                 ranks.add(shape[0])
                 if shape[1] != module.in_features:
-                    problems.append(f"{name}: the LoRA expects {shape[1]} inputs, this UNet's layer has {module.in_features}")
+                    problems.append(_("{layer}: the LoRA expects {count} inputs, this UNet's layer has {has}").format(
+                        layer=name, count=shape[1], has=module.in_features))
             elif shape[0] != module.out_features:
-                problems.append(f"{name}: the LoRA gives {shape[0]} outputs, this UNet's layer has {module.out_features}")
+                problems.append(_("{layer}: the LoRA gives {count} outputs, this UNet's layer has {has}").format(
+                    layer=name, count=shape[0], has=module.out_features))
     if not layers:
-        raise LoraMismatchError(f"{file.name} holds no UNet LoRA layers (keys like 'unet.<layer>.lora.down.weight'); "
-                                f"its keys start with: {', '.join(keys[:3]) or 'nothing'}.")
+        raise LoraMismatchError(_("{file} holds no UNet LoRA layers (keys like 'unet.<layer>.lora.down.weight'); "
+                                  "its keys start with: {keys}.").format(file=file.name,
+                                                                         keys=", ".join(keys[:3]) or _("nothing")))
     if problems:
-        raise LoraMismatchError(
-            f"This LoRA was made for another base model: {len(problems)} of its {2 * len(layers)} weights do not fit "
-            f"this UNet, e.g. {problems[0]}. A LoRA only works on the model it was trained on (an SD 1.5 LoRA does "
-            f"not fit SDXL); load one trained on this base, or train your own.")
+        raise LoraMismatchError(_(
+            "This LoRA was made for another base model: {count} of its {total} weights do not fit "
+            "this UNet, e.g. {example}. A LoRA only works on the model it was trained on (an SD 1.5 LoRA does "
+            "not fit SDXL); load one trained on this base, or train your own.").format(
+            count=len(problems), total=2 * len(layers), example=problems[0]))
     return {"layers": len(layers), "rank": max(ranks), "bytes": file.stat().st_size}

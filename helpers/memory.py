@@ -34,6 +34,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .i18n import _
+
 GIB = 1024**3
 MACHINE_VARIABLE = "SDXL_TUTORIAL_MACHINE"
 PLAN_LOG_VARIABLE = "SDXL_TUTORIAL_PLAN_LOG"
@@ -133,8 +135,8 @@ def declared_machine() -> Machine | None:
         return MACHINES[value]
     found = dict(re.findall(r"(host|gpu|reserved)\s*=\s*([0-9.]+)", value))
     if "host" not in found:
-        raise ValueError(f"{MACHINE_VARIABLE}={value!r}: use a name ({', '.join(MACHINES)}) or sizes in GiB, "
-                         f"e.g. 'host=12.7,gpu=15'.")
+        raise ValueError(_("{variable}={value!r}: use a name ({names}) or sizes in GiB, e.g. 'host=12.7,gpu=15'.")
+                         .format(variable=MACHINE_VARIABLE, value=value, names=", ".join(MACHINES)))
     gpu = float(found["gpu"]) if "gpu" in found else None
     return Machine(value, "cuda" if gpu else "cpu", float(found["host"]), gpu, float(found.get("reserved", 1.7)))
 
@@ -172,7 +174,8 @@ def cap_gpu_to_declared_machine() -> str | None:
         return None
     total = torch.cuda.mem_get_info()[1] / GIB
     torch.cuda.set_per_process_memory_fraction(min(1.0, machine.gpu_gib / total))
-    return f"GPU memory capped at {machine.gpu_gib:g} GiB of {total:.1f} ({machine.name})"
+    return _("GPU memory capped at {cap:g} GiB of {total:.1f} ({machine})").format(cap=machine.gpu_gib, total=total,
+                                                                                    machine=machine.name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -260,8 +263,8 @@ class MemoryPlan:
     def require(self) -> "MemoryPlan":
         """Stop with the arithmetic as the reason when nothing fits, before anything is loaded."""
         if not self.runs:
-            raise WontFitError(f"{self}\nWhat to do: a machine with more memory (e.g. a Colab High-RAM or A100 "
-                               f"runtime), a smaller picture, or tiny mode (mode = 'tiny').")
+            raise WontFitError(f"{self}\n" + _("What to do: a machine with more memory (e.g. a Colab High-RAM or A100 "
+                                                "runtime), a smaller picture, or tiny mode (mode = 'tiny')."))
         return self
 
     def place(self, pipe, device: str):
@@ -279,11 +282,14 @@ class MemoryPlan:
         return pipe
 
     def __str__(self) -> str:
-        where = f" on {self.machine.name}" if self.machine else ""
-        verdict = f"plan{where}: {self.name}" if self.runs else f"does not fit{where}: {self.name}"
+        if self.machine:
+            verdict = (_("plan on {machine}: {name}") if self.runs else _("does not fit on {machine}: {name}")).format(
+                machine=self.machine.name, name=self.name)
+        else:
+            verdict = (_("plan: {name}") if self.runs else _("does not fit: {name}")).format(name=self.name)
         lines = [f"{self.what + ': ' if self.what else ''}{verdict}", *[f"  {line}" for line in self.arithmetic]]
         if self.code:
-            lines += ["code:", *[f"  {line}" for line in self.code]]
+            lines += [_("code:"), *[f"  {line}" for line in self.code]]
         return "\n".join(lines)
 
 
@@ -321,7 +327,8 @@ def _real_size(height, width, native, full, exact_size=False):
 def _check_counts(**counts) -> None:
     for name, value in counts.items():
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ValueError(f"{name}={value!r}: a number of pictures, a whole number 0 or more (1 is one picture at a time).")
+            raise ValueError(_("{name}={value!r}: a number of pictures, a whole number 0 or more (1 is one picture at a "
+                               "time).").format(name=name, value=value))
 
 
 def _vae_working(decoded_at_once: int, encoded_at_once: int, pixels_scale: float) -> float:
@@ -329,10 +336,18 @@ def _vae_working(decoded_at_once: int, encoded_at_once: int, pixels_scale: float
     return max(WORKING_GIB["vae"] * decoded_at_once, VAE_ENCODE_GIB * encoded_at_once) * pixels_scale
 
 
+def _decoded_words(n: int) -> str:
+    return _("decoded one at a time") if n == 1 else (_("{count} decoded at once").format(count=n) if n else
+                                                       _("nothing decoded"))
+
+
+def _encoded_words(n: int) -> str:
+    return _("encoded one at a time") if n == 1 else (_("{count} encoded at once").format(count=n) if n else
+                                                       _("nothing encoded"))
+
+
 def _vae_words(decoded_at_once: int, encoded_at_once: int) -> str:
-    def count(n, verb):
-        return f"{verb} one at a time" if n == 1 else (f"{n} {verb} at once" if n else f"nothing {verb}")
-    return f"{count(decoded_at_once, 'decoded')}, {count(encoded_at_once, 'encoded')}"
+    return f"{_decoded_words(decoded_at_once)}, {_encoded_words(encoded_at_once)}"
 
 DEVICE_NAMES = {"cuda": "GPU", "mps": "Apple GPU", "cpu": "CPU"}  # as the placements' names say them
 
@@ -395,18 +410,25 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
     lora_gib = sum(weight(part) for part in loras)
     cast_gib = (weights if cast else lora_gib) if full else 0.0  # a LoRA's file is read into host RAM, not mapped
     dtype_name = str(dtype).replace("torch.", "")
+    working_at = _("working memory at {width}x{height}").format(width=width, height=height)
+    if pictures_per_call != 1:
+        working_at += ", " + _("{count} pictures a call").format(count=pictures_per_call)
+    if (pictures_per_call, decoded_at_once, encoded_at_once) != (1, 1, 1):
+        working_at += f" ({_vae_words(decoded_at_once, encoded_at_once)})"
+    with_controlnet = ("; " + _("a UNet step includes the ControlNet's {gib:.2f} GiB, run with it").format(
+        gib=sum(own_work(part) for part in controlnets)) if controlnets else "")
+    if cast_gib and cast:
+        loading = _("+ {gib:.2f} GiB while the files are cast to {dtype} on loading").format(gib=cast_gib, dtype=dtype_name)
+    elif cast_gib:
+        loading = _("+ {gib:.2f} GiB while the LoRA's file is read; the other weights memory-mapped").format(gib=cast_gib)
+    else:
+        loading = _("weights memory-mapped from the files while loading")
     arithmetic = [
-        " + ".join(f"{part} {weight(part):.2f}" for part in parts) + f" = {weights:.2f} GiB of {dtype_name} weights",
-        f"working memory at {width}x{height}"
-        + (f", {pictures_per_call} pictures a call" if pictures_per_call != 1 else "")
-        + (f" ({_vae_words(decoded_at_once, encoded_at_once)})" if (pictures_per_call, decoded_at_once, encoded_at_once) != (1, 1, 1) else "")
-        + f": the largest stage needs {peak_work:.2f} GiB (stages run one after another"
-        + (f"; a UNet step includes the ControlNet's {sum(own_work(part) for part in controlnets):.2f} GiB, run with it"
-           if controlnets else "") + ")",
-        f"host: {PROCESS_GIB:.1f} GiB for the process"
-        + (f", + {cast_gib:.2f} GiB while the files are cast to {dtype_name} on loading" if cast_gib and cast else
-           f", + {cast_gib:.2f} GiB while the LoRA's file is read; the other weights memory-mapped" if cast_gib else
-           ", weights memory-mapped from the files while loading"),
+        _("{parts} = {weights:.2f} GiB of {dtype} weights").format(
+            parts=" + ".join(f"{part} {weight(part):.2f}" for part in parts), weights=weights, dtype=dtype_name),
+        _("{working}: the largest stage needs {peak:.2f} GiB (stages run one after another{controlnet})").format(
+            working=working_at, peak=peak_work, controlnet=with_controlnet),
+        _("host: {gib:.1f} GiB for the process").format(gib=PROCESS_GIB) + ", " + loading,
     ]
     unets = [part for part in parts if part.endswith("/unet")]
     others = [part for part in parts if part not in unets and part not in loras]
@@ -415,12 +437,14 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
     if machine.device == "cpu" or machine.unified:
         need = PROCESS_GIB + weights + peak_work
         candidates.append((everything, need, 0.0, ("pipe.to(device)",),
-                           f"everything in one memory: {PROCESS_GIB:.1f} + {weights:.2f} + {peak_work:.2f} = {need:.2f} GiB "
-                           f"of {machine.host_budget:.1f} usable"))
+                           _("everything in one memory: {process:.1f} + {weights:.2f} + {work:.2f} = {need:.2f} GiB "
+                             "of {budget:.1f} usable").format(process=PROCESS_GIB, weights=weights, work=peak_work,
+                                                              need=need, budget=machine.host_budget)))
     else:
         gpu = (weights + peak_work) * MARGIN
         candidates.append((everything, PROCESS_GIB + cast_gib, gpu, ("pipe.to(device)",),
-                           f"everything on the GPU: ({weights:.2f} + {peak_work:.2f}) x {MARGIN} = {gpu:.1f} GiB"))
+                           _("everything on the GPU: ({weights:.2f} + {work:.2f}) x {margin} = {gpu:.1f} GiB").format(
+                               weights=weights, work=peak_work, margin=MARGIN, gpu=gpu)))
         if len(unets) > 1:
             resident = sum(weight(part) for part in others)
             largest = max(weight(part) for part in unets) + lora_gib  # a LoRA counts with each UNet it could be in
@@ -428,8 +452,10 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
             host = PROCESS_GIB + max(cast_gib, largest)
             candidates.append(("the UNets take turns on the GPU", host, gpu,
                                ("text encoders and VAE: .to(device) once", "before each pipeline runs: its UNet .to(device), then the other UNet .to('cpu')"),
-                               f"UNets take turns: text encoders + VAE {resident:.2f} stay, one UNet (largest {largest:.2f}) + "
-                               f"{peak_work:.2f} working, x {MARGIN} = {gpu:.1f} GiB GPU; the idle UNet waits in host RAM"))
+                               _("UNets take turns: text encoders + VAE {resident:.2f} stay, one UNet (largest "
+                                 "{largest:.2f}) + {work:.2f} working, x {margin} = {gpu:.1f} GiB GPU; the idle UNet "
+                                 "waits in host RAM").format(resident=resident, largest=largest, work=peak_work,
+                                                             margin=MARGIN, gpu=gpu)))
         # A ControlNet stays on the GPU beside the UNet while it denoises (it is called at every step, so diffusers
         # keeps it out of the offload chain): they count as one model here.
         with_unet = sum(weight(part) for part in controlnets) + lora_gib
@@ -437,8 +463,9 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
                   for part in parts if part not in controlnets and part not in loras) * MARGIN
         candidates.append(("model CPU offload", PROCESS_GIB + weights, gpu,
                            ("pipe.enable_model_cpu_offload()  # and never pipe.to(device)",),
-                           f"model offload: the largest model with its own working memory, x {MARGIN} = {gpu:.1f} GiB GPU; "
-                           f"all {weights:.2f} GiB of weights stay resident in host RAM"))
+                           _("model offload: the largest model with its own working memory, x {margin} = {gpu:.1f} GiB "
+                             "GPU; all {weights:.2f} GiB of weights stay resident in host RAM").format(
+                               margin=MARGIN, gpu=gpu, weights=weights)))
         if machine.device == "cuda":  # streams overlap the copies with the work; diffusers has them for CUDA
             kept = [part for part in parts if part.endswith("/vae")]  # excluded from offloading: on the GPU throughout
             kept_gib = sum(weight(part) for part in kept)
@@ -446,9 +473,11 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
             ahead = max((layer(part) for part in parts if part not in kept), default=0.0)
             gpu = (SEQUENTIAL_GPU_GIB + ahead + kept_gib + peak_work) * MARGIN
             candidates.append(("group offload", PROCESS_GIB + max(cast_gib, offloaded), gpu, GROUP_OFFLOAD_CODE,
-                               f"group offload: ({SEQUENTIAL_GPU_GIB} context and running layer, as sequential + {ahead:.2f} "
-                               f"next layer, copied ahead + {kept_gib:.2f} VAE, kept on the GPU + {peak_work:.2f} working) x "
-                               f"{MARGIN} = {gpu:.1f} GiB GPU; the other {offloaded:.2f} GiB of weights pinned in host RAM"))
+                               _("group offload: ({context} context and running layer, as sequential + {ahead:.2f} "
+                                 "next layer, copied ahead + {kept:.2f} VAE, kept on the GPU + {work:.2f} working) x "
+                                 "{margin} = {gpu:.1f} GiB GPU; the other {offloaded:.2f} GiB of weights pinned in host "
+                                 "RAM").format(context=SEQUENTIAL_GPU_GIB, ahead=ahead, kept=kept_gib, work=peak_work,
+                                               margin=MARGIN, gpu=gpu, offloaded=offloaded)))
         code = ("pipe.enable_sequential_cpu_offload()  # and never pipe.to(device)",)
         tiled_work = peak_work
         if height * width > 1024 * 1024:  # tiling decodes 1024x1024 tiles; a smaller picture is never tiled
@@ -456,13 +485,15 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
             tiled_work = max([WORKING_GIB["vae"]] + [working(part) for part in parts if not part.endswith("/vae")])
         gpu = (SEQUENTIAL_GPU_GIB + tiled_work) * MARGIN
         candidates.append(("sequential CPU offload", PROCESS_GIB + weights, gpu, code,
-                           f"sequential offload: one layer at a time, ({SEQUENTIAL_GPU_GIB} + {tiled_work:.2f}) x {MARGIN} = {gpu:.1f} GiB "
-                           f"GPU, several times slower; all weights in host RAM"))
+                           _("sequential offload: one layer at a time, ({context} + {work:.2f}) x {margin} = {gpu:.1f} "
+                             "GiB GPU, several times slower; all weights in host RAM").format(
+                               context=SEQUENTIAL_GPU_GIB, work=tiled_work, margin=MARGIN, gpu=gpu)))
     if placement is not None:
         known = [candidate[0] for candidate in candidates]
         candidates = [candidate for candidate in candidates if candidate[0] == placement]
         if not candidates:
-            raise ValueError(f"No placement {placement!r} on {machine.name}; the placements there: {', '.join(known)}.")
+            raise ValueError(_("No placement {placement!r} on {machine}; the placements there: {known}.").format(
+                placement=placement, machine=machine.name, known=", ".join(known)))
     budget_gpu = machine.gpu_gib if machine.gpu_gib else float("inf")
     # what the rehearsal needs to plan each call the lesson makes under this plan again (plan_for_call)
     arguments = {"function": "plan_memory", "names": list(names), "dtype": dtype_name, "mode": "full" if full else "tiny",
@@ -470,11 +501,12 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
                  "decoded_at_once": decoded_at_once, "encoded_at_once": encoded_at_once}
     for name, host, gpu, code, line in candidates:
         fits = host <= machine.host_budget and gpu <= budget_gpu
-        arithmetic.append(f"{'fits' if fits else 'too big'} · {line} · host {host:.2f} of {machine.host_budget:.1f} GiB")
+        arithmetic.append(_("{verdict} · {line} · host {host:.2f} of {budget:.1f} GiB").format(
+            verdict=_("fits") if fits else _("too big"), line=line, host=host, budget=machine.host_budget))
         if fits:
             return _logged(MemoryPlan(name, code, arithmetic, machine, host, gpu, True, what), logged,
                            {**arguments, "placement": name})
-    _, host, gpu, _, _ = candidates[-1]
+    host, gpu = candidates[-1][1:3]
     return _logged(MemoryPlan(f"none of the placements fits {' + '.join(names)} in {dtype_name}", (), arithmetic, machine, host, gpu, False, what),
                    logged, {**arguments, "placement": candidates[-1][0]})
 
@@ -505,7 +537,8 @@ def recommend_memory_plan(machine: Machine | str | None = None, refiner: bool = 
 
     if isinstance(machine, str):
         if machine not in MACHINES:
-            raise ValueError(f"Unknown machine {machine!r}. Known: {', '.join(MACHINES)}; or pass a Machine.")
+            raise ValueError(_("Unknown machine {machine!r}. Known: {names}; or pass a Machine.").format(
+                machine=machine, names=", ".join(MACHINES)))
         machine = MACHINES[machine]
     names = ("sdxl-base", "sdxl-refiner") if refiner else ("sdxl-base",)
     if dtype is None:
@@ -595,33 +628,43 @@ def plan_training_memory(names=("sdxl-base",), height: int | None = None, width:
     stage = max(activations, drawing, encode_work)
     cast = full and (bytes_per != 2 or dtype == torch.bfloat16)
     host = PROCESS_GIB + (weights if cast else 0.0)
-    checkpointing = "with" if gradient_checkpointing else "without"
+    activations_line = (_("activations with gradient checkpointing: {count} picture(s) at {width}x{height} "
+                          "= {gib:.2f} GiB (an estimate)") if gradient_checkpointing else
+                        _("activations without gradient checkpointing: {count} picture(s) at {width}x{height} "
+                          "= {gib:.2f} GiB (an estimate)"))
     arithmetic = [
-        f"frozen weights: {' + '.join(f'{part} {count * bytes_per / GIB:.2f}' for part, count in parts.items())} "
-        f"= {weights:.2f} GiB of {dtype_name}",
-        f"LoRA: {lora_parameters:,} parameters x {LORA_BYTES_PER_PARAMETER} bytes (fp32 weight, gradient, Adam's "
-        f"{ADAM_STATE} moments) = {lora:.3f} GiB",
-        f"activations {checkpointing} gradient checkpointing: {batch_size} picture(s) at {width}x{height} "
-        f"= {activations:.2f} GiB (an estimate)",
-        f"cached latents and text embeddings of {cached_pictures} pictures: {cache:.3f} GiB",
-        f"drawing: {pictures_per_call} picture(s) a call at {draw_width}x{draw_height}, UNet {unet_work:.2f} GiB; "
-        f"VAE in fp32, {_vae_words(decoded_at_once, 0).split(',')[0]}: {decode_work:.2f} GiB; the larger: {drawing:.2f} GiB",
-        f"caching the training pictures: VAE in fp32, {_vae_words(0, encoded_at_once).split(', ')[1]}: {encode_work:.2f} GiB",
-        f"the stages run one after another: the largest needs {stage:.2f} GiB",
-        f"host: {PROCESS_GIB:.1f} GiB for the process"
-        + (f", + {weights:.2f} GiB while the files are cast to {dtype_name}" if cast else ", weights memory-mapped from the files"),
+        _("frozen weights: {parts} = {weights:.2f} GiB of {dtype}").format(
+            parts=" + ".join(f"{part} {count * bytes_per / GIB:.2f}" for part, count in parts.items()), weights=weights,
+            dtype=dtype_name),
+        _("LoRA: {count:,} parameters x {bytes} bytes (fp32 weight, gradient, Adam's {moments} moments) = {gib:.3f} GiB")
+        .format(count=lora_parameters, bytes=LORA_BYTES_PER_PARAMETER, moments=ADAM_STATE, gib=lora),
+        activations_line.format(count=batch_size, width=width, height=height, gib=activations),
+        _("cached latents and text embeddings of {count} pictures: {gib:.3f} GiB").format(count=cached_pictures, gib=cache),
+        _("drawing: {count} picture(s) a call at {width}x{height}, UNet {unet:.2f} GiB; VAE in fp32, {decoded}: "
+          "{decode:.2f} GiB; the larger: {larger:.2f} GiB").format(
+            count=pictures_per_call, width=draw_width, height=draw_height, unet=unet_work,
+            decoded=_decoded_words(decoded_at_once), decode=decode_work, larger=drawing),
+        _("caching the training pictures: VAE in fp32, {encoded}: {gib:.2f} GiB").format(
+            encoded=_encoded_words(encoded_at_once), gib=encode_work),
+        _("the stages run one after another: the largest needs {gib:.2f} GiB").format(gib=stage),
+        _("host: {gib:.1f} GiB for the process").format(gib=PROCESS_GIB) + ", "
+        + (_("+ {gib:.2f} GiB while the files are cast to {dtype}").format(gib=weights, dtype=dtype_name) if cast
+           else _("weights memory-mapped from the files")),
     ]
     total = weights + lora + stage + cache
     if machine.device == "cpu" or machine.unified:
         host, gpu = host + total, 0.0
         fits = host <= machine.host_budget
-        line = f"everything in one memory: {host:.2f} GiB of {machine.host_budget:.1f} usable"
+        line = _("everything in one memory: {host:.2f} GiB of {budget:.1f} usable").format(host=host,
+                                                                                           budget=machine.host_budget)
     else:
         gpu = total * MARGIN
         fits = host <= machine.host_budget and gpu <= machine.gpu_gib
-        line = (f"everything on the GPU: ({weights:.2f} + {lora:.3f} + {stage:.2f} + {cache:.3f}) x {MARGIN} = "
-                f"{gpu:.1f} GiB of {machine.gpu_gib:g}; host {host:.2f} of {machine.host_budget:.1f} GiB")
-    arithmetic.append(f"{'fits' if fits else 'too big'} · {line}")
+        line = _("everything on the GPU: ({weights:.2f} + {lora:.3f} + {stage:.2f} + {cache:.3f}) x {margin} = "
+                 "{gpu:.1f} GiB of {capacity:g}; host {host:.2f} of {budget:.1f} GiB").format(
+            weights=weights, lora=lora, stage=stage, cache=cache, margin=MARGIN, gpu=gpu, capacity=machine.gpu_gib,
+            host=host, budget=machine.host_budget)
+    arithmetic.append(f"{_('fits') if fits else _('too big')} · {line}")
     name = f"train on the {DEVICE_NAMES.get(machine.device, machine.device)}" if fits else f"LoRA training of {' + '.join(names)} in {dtype_name} does not fit"
     code = ("pipe.to(device)", "unet.enable_gradient_checkpointing()" if gradient_checkpointing else "",
             "pipe.vae.enable_slicing()" if decoded_at_once <= 1 else "") if fits else ()
