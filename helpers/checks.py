@@ -190,7 +190,7 @@ def _pixels(count: int) -> str:
     return f"{count / 1e6:.1f} MP" if count >= 100_000 else _("{count:,} pixels").format(count=count)
 
 
-def prepare_image(image, multiple: int = 8, max_pixels: int | None = 1024 * 1024) -> Image.Image:
+def prepare_image(image, multiple: int = 8, max_pixels: int | None = 1024 * 1024, *, report_size: bool = True) -> Image.Image:
     """An RGB picture whose sides are multiples of `multiple`, ready for img2img. (07_img2img_sdedit)
 
     diffusers treats a 4-channel input as *latents* and crashes deep inside on greyscale, so: RGBA is
@@ -198,6 +198,7 @@ def prepare_image(image, multiple: int = 8, max_pixels: int | None = 1024 * 1024
     (default about one megapixel, SDXL's training size) is scaled down to about that many, keeping its shape
     (a 12 MP phone photo would need 12 times the memory and run out on a T4), and odd sizes are cropped to
     the nearest multiple of 8 (centred); each change is reported with a UserWarning. Anything else is refused.
+    `report_size=False` scales and crops without the two size warnings (a mask following its picture, which said them).
     """
     if isinstance(image, np.ndarray):
         image = Image.fromarray(image)
@@ -215,11 +216,12 @@ def prepare_image(image, multiple: int = 8, max_pixels: int | None = 1024 * 1024
     if max_pixels is not None and width * height > max_pixels:
         scale = (max_pixels / (width * height)) ** 0.5
         size = (max(multiple, int(width * scale)), max(multiple, int(height * scale)))
-        warnings.warn(_("The picture is {width}x{height} ({pixels}): scaled down to {new_width}x{new_height}, about "
-                        "{max_pixels}, the size the model is made for (pass max_pixels to change it).").format(
-                          width=width, height=height, pixels=_pixels(width * height), new_width=size[0],
-                          new_height=size[1], max_pixels=_pixels(max_pixels)),
-                      UserWarning, stacklevel=2)
+        if report_size:
+            warnings.warn(_("The picture is {width}x{height} ({pixels}): scaled down to {new_width}x{new_height}, "
+                            "about {max_pixels}, the size the model is made for (pass max_pixels to change it).").format(
+                              width=width, height=height, pixels=_pixels(width * height), new_width=size[0],
+                              new_height=size[1], max_pixels=_pixels(max_pixels)),
+                          UserWarning, stacklevel=2)
         image = image.resize(size, Image.LANCZOS)
         width, height = image.size
     if width < multiple or height < multiple:
@@ -227,12 +229,13 @@ def prepare_image(image, multiple: int = 8, max_pixels: int | None = 1024 * 1024
                          .format(width=width, height=height, multiple=multiple))
     new_width, new_height = width // multiple * multiple, height // multiple * multiple
     if (new_width, new_height) != (width, height):
-        warnings.warn(
-            _("The picture is {width}x{height}; sides must be multiples of {multiple}: cropped to "
-              "{new_width}x{new_height} (centred).").format(width=width, height=height, multiple=multiple,
-                                                            new_width=new_width, new_height=new_height),
-            UserWarning, stacklevel=2,
-        )
+        if report_size:
+            warnings.warn(
+                _("The picture is {width}x{height}; sides must be multiples of {multiple}: cropped to "
+                  "{new_width}x{new_height} (centred).").format(width=width, height=height, multiple=multiple,
+                                                                new_width=new_width, new_height=new_height),
+                UserWarning, stacklevel=2,
+            )
         left, top = (width - new_width) // 2, (height - new_height) // 2
         image = image.crop((left, top, left + new_width, top + new_height))
     return image

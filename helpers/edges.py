@@ -21,6 +21,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageChops, ImageFilter
 
+from .i18n import _
+
 BLUR_PER_PIXEL = 1 / 512  # the blur's radius, per pixel of the picture's longer side
 THRESHOLD = 20  # grey levels of variation within a 3x3 neighbourhood that make an edge
 RIDGE_TOLERANCE = 2  # grey levels below the neighbourhood's largest gradient that still count as its ridge
@@ -30,19 +32,21 @@ MODES = ("1", "L", "P", "RGB", "RGBA", "LA", "PA")  # 8-bit pictures (with an al
 def edge_map(image: Image.Image) -> Image.Image:
     """White edges on black (RGB, the size of `image`): the control picture a canny ControlNet expects. (13_prompt_weights_and_controlnet)"""
     if not isinstance(image, Image.Image):
-        raise TypeError(f"edge_map needs a PIL image, got {type(image).__name__}. Open a file with "
-                        f"PIL.Image.open(path), or turn an array into a picture with PIL.Image.fromarray(array).")
+        raise TypeError(_("edge_map needs a PIL image, got {kind}. Open a file with PIL.Image.open(path), or turn an "
+                          "array into a picture with PIL.Image.fromarray(array).").format(kind=type(image).__name__))
     if min(image.size) < 3:
-        raise ValueError(f"edge_map needs a picture at least 3x3 pixels, got {image.size[0]}x{image.size[1]}.")
+        raise ValueError(_("edge_map needs a picture at least 3x3 pixels, got {width}x{height}.").format(
+            width=image.size[0], height=image.size[1]))
     if image.mode not in MODES:
-        raise ValueError(f"edge_map needs an 8-bit picture (grey, RGB or palette), got mode {image.mode!r}: converting "
-                         f"it would clip or distort its values (16-bit and floating-point grey, CMYK, ...). Make it 8-bit "
-                         f"RGB yourself first, e.g. scale its values to 0-255 and use PIL.Image.fromarray(array.astype('uint8')).")
+        raise ValueError(_("edge_map needs an 8-bit picture (grey, RGB or palette), got mode {mode!r}: converting "
+                           "it would clip or distort its values (16-bit and floating-point grey, CMYK, ...). Make it 8-bit "
+                           "RGB yourself first, e.g. scale its values to 0-255 and use "
+                           "PIL.Image.fromarray(array.astype('uint8')).").format(mode=image.mode))
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         if np.asarray(image.convert("RGBA"))[..., 3].min() < 255:
-            raise ValueError(f"edge_map: the picture has transparency (mode {image.mode!r}); its edges would be those of "
-                             "whatever colours sit under the transparent pixels. Put it on a background first: "
-                             "helpers.prepare_image(picture) composites it onto white.")
+            raise ValueError(_("edge_map: the picture has transparency (mode {mode!r}); its edges would be those of "
+                               "whatever colours sit under the transparent pixels. Put it on a background first: "
+                               "helpers.prepare_image(picture) composites it onto white.").format(mode=image.mode))
     radius = max(image.size) * BLUR_PER_PIXEL
     smooth = image.convert("RGB").filter(ImageFilter.GaussianBlur(radius))
     variation = ImageChops.subtract(smooth.filter(ImageFilter.MaxFilter(3)), smooth.filter(ImageFilter.MinFilter(3)))
