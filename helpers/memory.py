@@ -507,7 +507,8 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
             return _logged(MemoryPlan(name, code, arithmetic, machine, host, gpu, True, what), logged,
                            {**arguments, "placement": name})
     host, gpu = candidates[-1][1:3]
-    return _logged(MemoryPlan(f"none of the placements fits {' + '.join(names)} in {dtype_name}", (), arithmetic, machine, host, gpu, False, what),
+    nothing_fits = _("none of the placements fits {names} in {dtype}").format(names=" + ".join(names), dtype=dtype_name)
+    return _logged(MemoryPlan(nothing_fits, (), arithmetic, machine, host, gpu, False, what),
                    logged, {**arguments, "placement": candidates[-1][0]})
 
 

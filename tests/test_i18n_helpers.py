@@ -1,0 +1,58 @@
+"""The course's own messages in Portuguese: with `helpers.use_language("pt-BR")` the exercises' verdicts and the
+parameter checks speak Portuguese, every `_()` message of helpers/ has a current translation in
+translations/pt-BR/helpers.po (compiled into helpers/locale/), and English stays the default."""
+
+import pytest
+import translations
+
+import helpers
+from helpers import exercises
+from helpers.checks import ParameterError, whole_number
+
+
+@pytest.fixture
+def portuguese():
+    helpers.use_language("pt-BR")
+    try:
+        yield
+    finally:
+        helpers.use_language("en")
+
+
+def test_every_helpers_message_is_translated_and_compiled():
+    assert translations.helpers_problems("pt-BR") == []
+
+
+def test_a_wrong_exercise_answer_is_told_in_portuguese(portuguese, capsys):
+    exercises.check_latent_shape((1, 4, 128, 96))  # height and width swapped
+    result = exercises.RESULTS["latent_shape"]
+    assert result.ok is False and "altura e largura estão trocadas" in result.message
+    assert "❌ Ainda não (latent_shape): altura e largura" in capsys.readouterr().out
+
+
+def test_a_message_with_fields_is_filled_in_portuguese(portuguese):
+    exercises.check_what_to_do(lambda status: "retry")  # wrong for 401, 402, 403, 404, 410
+    message = exercises.RESULTS["what_to_do"].message
+    assert message.startswith("what_to_do(401) não está certo: um 401 significa") and "(mais 4 status também errados)" in message
+
+
+def test_an_unfinished_exercise_says_so_in_portuguese(portuguese):
+    exercises.check_unet_gib(...)
+    result = exercises.RESULTS["unet_gib"]
+    assert result.ok is None and result.message.startswith("substitua `...` por uma expressão")
+
+
+def test_a_bad_parameter_is_refused_in_portuguese(portuguese):
+    with pytest.raises(ParameterError, match=r"seed=2\.5 não é um número inteiro\. Use, por exemplo, seed=1\."):
+        whole_number("seed", 2.5)
+    with pytest.raises(ValueError, match="não é divisível por 8.*Tente height=96 ou 104"):
+        helpers.check_size(100, 96)
+
+
+def test_english_stays_the_default_and_comes_back():
+    helpers.use_language("pt-BR")
+    helpers.use_language("en")
+    exercises.check_latent_shape((1, 4, 128, 96))
+    assert exercises.RESULTS["latent_shape"].message.startswith("height and width are swapped")
+    with pytest.raises(ParameterError, match="seed=2.5 is not a whole number"):
+        whole_number("seed", 2.5)
