@@ -160,7 +160,7 @@ def this_machine() -> Machine:
         return Machine(torch.cuda.get_device_name(0), "cuda", host, torch.cuda.mem_get_info()[1] / GIB, reserved)
     if device == "mps":
         return Machine("Apple silicon", "mps", host, None, reserved, unified=True)
-    return Machine("this CPU", "cpu", host, None, reserved)
+    return Machine(_("this CPU"), "cpu", host, None, reserved)
 
 
 def cap_gpu_to_declared_machine() -> str | None:
