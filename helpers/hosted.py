@@ -36,6 +36,8 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse
 
+from .i18n import _
+
 TEXT_TO_IMAGE = "text-to-image"
 
 # Full mode's hosted model. stabilityai/stable-diffusion-xl-base-1.0 left the hf-inference provider in
@@ -148,10 +150,10 @@ def loopback_allowed(target):
 
 def describe_target(client) -> str:
     """How messages name where a client's requests go: the model, and the provider when one was chosen."""
-    model = client.model or "the default model"
+    model = client.model or _("the default model")
     provider = getattr(client, "provider", None)
     if provider and provider != "auto" and not str(model).startswith(("http://", "https://")):
-        return f"{model} (provider {provider})"
+        return _("{model} (provider {provider})").format(model=model, provider=provider)
     return model
 
 
@@ -163,29 +165,32 @@ def _unanswered(error, target: str) -> HostedInferenceError | None:
     if isinstance(error, (TimeoutError, *HTTP_TIMEOUTS)):  # even a ConnectTimeout: lesson 09 retries a timeout
         return None
     if isinstance(error, OfflineModeIsEnabled):
-        return HostedInferenceError(
-            f"HF_HUB_OFFLINE is set, so {target} cannot be reached. Unset it (and restart the kernel) to use the "
-            "hosted API, or run this lesson in tiny mode, which talks to a server on this machine.")
+        return HostedInferenceError(_(
+            "HF_HUB_OFFLINE is set, so {target} cannot be reached. Unset it (and restart the kernel) to use the "
+            "hosted API, or run this lesson in tiny mode, which talks to a server on this machine.").format(target=target))
     if isinstance(error, ValueError) and "api_key" in message:
-        return HostedInferenceError(
-            f"No token for {target}: Inference Providers need one. Provide it as HF_TOKEN or a Colab "
+        return HostedInferenceError(_(
+            "No token for {target}: Inference Providers need one. Provide it as HF_TOKEN or a Colab "
             "secret (see 00_setup), with the 'Make calls to Inference Providers' permission; never paste "
-            "it into a cell.")
+            "it into a cell.").format(target=target))
     if isinstance(error, ValueError) and "support task" in message:
-        return HostedInferenceError(
-            f"{target} cannot be called for text-to-image ({message}). Check `model`: it must be a "
-            f"text-to-image model on the Hub, e.g. {FULL_MODE_MODEL!r}.")
+        return HostedInferenceError(_(
+            "{target} cannot be called for text-to-image ({message}). Check `model`: it must be a "
+            "text-to-image model on the Hub, e.g. {example!r}.").format(target=target, message=message,
+                                                                       example=FULL_MODE_MODEL))
     if isinstance(error, StopIteration) or (isinstance(error, ValueError) and "provider" in message.lower()):
-        return HostedInferenceError(
-            f"No Inference Provider serves {target} for text-to-image ({message or 'the Hub lists none'}). "
-            f"Choose another model or provider with the lesson's `model` and `provider` parameters (section 2 "
-            f"asks the Hub who serves a model), e.g. model={FULL_MODE_MODEL!r}, or run SDXL yourself "
-            "in lessons 00-08.")
+        return HostedInferenceError(_(
+            "No Inference Provider serves {target} for text-to-image ({message}). "
+            "Choose another model or provider with the lesson's `model` and `provider` parameters (section 2 "
+            "asks the Hub who serves a model), e.g. model={example!r}, or run SDXL yourself "
+            "in lessons 00-08.").format(target=target, message=message or _("the Hub lists none"),
+                                        example=FULL_MODE_MODEL))
     # The HTTP library's own connection errors (httpx's ConnectError...) are not ConnectionErrors.
     if not isinstance(error, HfHubHTTPError) and (isinstance(error, ConnectionError)
                                                   or "Connect" in type(error).__name__):
-        return HostedInferenceError(
-            f"{target} could not be reached ({type(error).__name__}): check the network connection and the URL.")
+        return HostedInferenceError(_(
+            "{target} could not be reached ({kind}): check the network connection and the URL.").format(
+            target=target, kind=type(error).__name__))
     return None
 
 
@@ -213,7 +218,7 @@ class explain_unanswered:  # noqa: N801 (used as a context manager, like context
 
 
 def _mapping_line(mappings) -> str:
-    return ", ".join(f"{m.provider} ({m.status})" for m in mappings) or "none"
+    return ", ".join(f"{m.provider} ({m.status})" for m in mappings) or _("none")
 
 
 def pick_provider(mappings, model: str, provider: str | None = "auto", *, task: str = TEXT_TO_IMAGE) -> tuple[str, str]:
@@ -228,38 +233,47 @@ def pick_provider(mappings, model: str, provider: str | None = "auto", *, task: 
     provider = provider or "auto"
     if provider != "auto" and provider not in PROVIDERS:
         known = ", ".join(sorted(PROVIDERS))
-        raise HostedInferenceError(f"Unknown provider {provider!r}: use 'auto' or one of {known}.")
+        raise HostedInferenceError(_("Unknown provider {provider!r}: use 'auto' or one of {known}.").format(
+            provider=provider, known=known))
     for_task = [m for m in mappings or [] if m.task == task]
     if not for_task:
         other = sorted({m.task for m in mappings or []})
-        served = f" (it is served for {', '.join(other)} only)" if other else ""
-        raise HostedInferenceError(
-            f"No Inference Provider serves {model} for {task}{served}. Choose another `model` (e.g. "
-            f"{FULL_MODE_MODEL!r}), run SDXL yourself in lessons 00-08, or deploy the model on an Inference "
-            "Endpoint and give its URL as `base_url`.")
+        served = " " + _("(it is served for {tasks} only)").format(tasks=", ".join(other)) if other else ""
+        raise HostedInferenceError(_(
+            "No Inference Provider serves {model} for {task}{served}. Choose another `model` (e.g. "
+            "{example!r}), run SDXL yourself in lessons 00-08, or deploy the model on an Inference "
+            "Endpoint and give its URL as `base_url`.").format(model=model, task=task, served=served,
+                                                               example=FULL_MODE_MODEL))
     can_call = [m for m in for_task if task in PROVIDERS.get(m.provider, {})]
     live = [m for m in can_call if m.status == "live"]
-    upgrade = f"this huggingface_hub cannot call it for {task}: upgrade it (pip install -U huggingface_hub)"
+    upgrade = _("this huggingface_hub cannot call it for {task}: upgrade it (pip install -U huggingface_hub)").format(
+        task=task)
     if provider == "auto":
         if not live:
             uncallable = [m.provider for m in for_task if m.status == "live"]
-            problem = (f"it is live on {', '.join(uncallable)}, but {upgrade}" if uncallable
-                       else f"listed: {_mapping_line(for_task)}")
-            raise HostedInferenceError(
-                f"No provider serves {model} for {task} live right now ({problem}). Try again later, name one "
-                "of the listed ones as `provider` to try it anyway, or choose another `model`.")
-        others = f"; also live: {', '.join(m.provider for m in live[1:])}" if live[1:] else ""
-        return live[0].provider, f"the first live {task} provider the Hub lists for {model}{others}"
+            problem = (_("it is live on {providers}, but {upgrade}").format(providers=", ".join(uncallable),
+                                                                            upgrade=upgrade) if uncallable
+                       else _("listed: {providers}").format(providers=_mapping_line(for_task)))
+            raise HostedInferenceError(_(
+                "No provider serves {model} for {task} live right now ({problem}). Try again later, name one "
+                "of the listed ones as `provider` to try it anyway, or choose another `model`.").format(
+                model=model, task=task, problem=problem))
+        others = ("; " + _("also live: {providers}").format(providers=", ".join(m.provider for m in live[1:]))
+                  if live[1:] else "")
+        return live[0].provider, _("the first live {task} provider the Hub lists for {model}").format(
+            task=task, model=model) + others
     chosen = next((m for m in for_task if m.provider == provider), None)
     if chosen is None:
-        raise HostedInferenceError(
-            f"{provider} does not serve {model} for {task}. Providers that do: {_mapping_line(for_task)}. "
-            "Set `provider` to one of them, or to 'auto'.")
+        raise HostedInferenceError(_(
+            "{provider} does not serve {model} for {task}. Providers that do: {providers}. "
+            "Set `provider` to one of them, or to 'auto'.").format(provider=provider, model=model, task=task,
+                                                                   providers=_mapping_line(for_task)))
     if chosen not in can_call:
-        raise HostedInferenceError(f"{provider} serves {model}, but {upgrade}; or set `provider` to 'auto'.")
-    caveat = {"live": "", "staging": " (status staging: a test setup, it may fail)",
-              "error": " (status error: its last health check failed, it may fail)"}.get(chosen.status, "")
-    return provider, f"you asked for it, and it serves {model} for {task}{caveat}"
+        raise HostedInferenceError(_("{provider} serves {model}, but {upgrade}; or set `provider` to 'auto'.").format(
+            provider=provider, model=model, upgrade=upgrade))
+    caveat = {"staging": " " + _("(status staging: a test setup, it may fail)"),
+              "error": " " + _("(status error: its last health check failed, it may fail)")}.get(chosen.status, "")
+    return provider, _("you asked for it, and it serves {model} for {task}").format(model=model, task=task) + caveat
 
 
 def choose_provider(model: str, provider: str | None = "auto", *, token=None,
@@ -276,29 +290,31 @@ def choose_provider(model: str, provider: str | None = "auto", *, token=None,
     try:
         info = model_info(model, expand=["inferenceProviderMapping"], token=token)
     except OfflineModeIsEnabled as error:
-        raise HostedInferenceError(
-            f"HF_HUB_OFFLINE is set, so the Hub cannot be asked which providers serve {model}. Unset it (and restart "
-            "the kernel) to use the hosted API, or run this lesson in tiny mode.") from error
+        raise HostedInferenceError(_(
+            "HF_HUB_OFFLINE is set, so the Hub cannot be asked which providers serve {model}. Unset it (and restart "
+            "the kernel) to use the hosted API, or run this lesson in tiny mode.").format(model=model)) from error
     except HFValidationError as error:
-        raise HostedInferenceError(
-            f"{model!r} is not a model id: use 'owner/name', e.g. {FULL_MODE_MODEL!r}.") from error
+        raise HostedInferenceError(_(
+            "{model!r} is not a model id: use 'owner/name', e.g. {example!r}.").format(
+            model=model, example=FULL_MODE_MODEL)) from error
     except RepositoryNotFoundError as error:
-        raise HostedInferenceError(
-            f"The Hub has no model {model!r} (or it is private and this token cannot see it): check `model`, "
-            f"e.g. {FULL_MODE_MODEL!r}.") from error
+        raise HostedInferenceError(_(
+            "The Hub has no model {model!r} (or it is private and this token cannot see it): check `model`, "
+            "e.g. {example!r}.").format(model=model, example=FULL_MODE_MODEL)) from error
     except HfHubHTTPError as error:
         status, body = status_and_body(error)
-        advice = ("the token is invalid: fix HF_TOKEN (see 00_setup)" if status in (401, 403)
-                  else "try again in a minute")
-        raise HostedInferenceError(f"The Hub answered {status} when asked who serves {model}: {advice}.") from error
+        advice = (_("the token is invalid: fix HF_TOKEN (see 00_setup)") if status in (401, 403)
+                  else _("try again in a minute"))
+        raise HostedInferenceError(_("The Hub answered {status} when asked who serves {model}: {advice}.").format(
+            status=status, model=model, advice=advice)) from error
     except Exception as error:
         # httpx's ConnectError and the HTTP libraries' timeouts are not ConnectionErrors
         unreachable = isinstance(error, (ConnectionError, TimeoutError, *HTTP_TIMEOUTS))
         if not unreachable and "Connect" not in type(error).__name__:
             raise
-        raise HostedInferenceError(
-            f"The Hub could not be reached ({type(error).__name__}) to ask who serves {model}: check the network "
-            "connection, or run this lesson in tiny mode.") from error
+        raise HostedInferenceError(_(
+            "The Hub could not be reached ({kind}) to ask who serves {model}: check the network "
+            "connection, or run this lesson in tiny mode.").format(kind=type(error).__name__, model=model)) from error
     return pick_provider(info.inference_provider_mapping, model, provider, task=task)
 
 
@@ -339,7 +355,7 @@ def check_provider(provider) -> str:
     from .checks import one_of
 
     return one_of("provider", provider, ["auto", *text_to_image_providers()],
-                  hint="Use 'auto' (the first live provider the Hub lists for the model) or one of these names.")
+                  hint=_("Use 'auto' (the first live provider the Hub lists for the model) or one of these names."))
 
 
 def check_model_id(model) -> str | None:
@@ -357,8 +373,9 @@ def check_model_id(model) -> str | None:
             raise HFValidationError("not a text")
         validate_repo_id(model)
     except HFValidationError:
-        raise ParameterError(f"model={model!r} is not a Hub model id. Write it as 'owner/name', e.g. "
-                             f"model={FULL_MODE_MODEL!r}, or None for that one.") from None
+        raise ParameterError(_("model={model!r} is not a Hub model id. Write it as 'owner/name', e.g. "
+                               "model={example!r}, or None for that one.").format(model=model,
+                                                                                  example=FULL_MODE_MODEL)) from None
     return model
 
 
@@ -370,9 +387,9 @@ def check_base_url(base_url) -> str | None:
         return None
     parsed = urlparse(base_url) if isinstance(base_url, str) else None
     if parsed is None or parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise ParameterError(f"base_url={base_url!r} is not an http(s) URL. Give the address of an endpoint, e.g. "
-                             "base_url='https://<name>.endpoints.huggingface.cloud' or 'http://127.0.0.1:8000', or "
-                             "None to use the mode's target.")
+        raise ParameterError(_("base_url={base_url!r} is not an http(s) URL. Give the address of an endpoint, e.g. "
+                               "base_url='https://<name>.endpoints.huggingface.cloud' or 'http://127.0.0.1:8000', or "
+                               "None to use the mode's target.").format(base_url=base_url))
     return base_url
 
 
@@ -417,7 +434,7 @@ def describe_request(parameters: dict, body: dict | None) -> tuple[list[str], li
         if name in fields:
             sent.append(name)
         elif renamed:
-            sent.append(f"{name} as {renamed[0]}")
+            sent.append(_("{name} as {renamed}").format(name=name, renamed=renamed[0]))
         else:
             dropped.append(name)
     return sent, dropped
@@ -599,7 +616,7 @@ def inference_target(mode: str | None = None, base_url: str | None = None, model
     from diffusers import StableDiffusionXLPipeline
 
     bars = [(library, library.is_progress_bar_enabled()) for library in (diffusers_logging, transformers_logging)]
-    for library, _ in bars:
+    for library, _enabled in bars:
         library.disable_progress_bar()
     try:
         pipe = StableDiffusionXLPipeline.from_pretrained(model_path("sdxl-base", "tiny"), dtype=torch.float32,
