@@ -14,6 +14,16 @@ import translations as T
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def test_every_lesson_has_a_current_portuguese_twin_with_the_english_code():
+    problems = T.check("pt-BR")
+    assert not problems, f"{len(problems)} problems (run `make translations`, then translate):\n" + "\n".join(problems[:30])
+
+
+def test_every_english_lesson_has_a_generated_portuguese_lesson():
+    english = [path.name for path in T.lessons(T.NOTEBOOKS)]
+    assert english and [path.name for path in T.lessons(T.NOTEBOOKS / "pt-BR")] == english
+
+
 # ---------------------------------------------------------------------------------------------------------
 # The mechanism, on a small lesson
 
