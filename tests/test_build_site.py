@@ -280,3 +280,12 @@ def test_a_portuguese_picture_gets_the_portuguese_line_as_its_alternative_text()
     build_site.describe_pictures(notebook, "pt-BR")
     alts = [output.metadata["image/png"]["alt"] for output in notebook.cells[1].outputs]
     assert alts == ["O que você deve ver (imagem 1 de 2): um disco vermelho.", "O que você deve ver (imagem 2 de 2): um disco vermelho."]
+
+
+def test_the_portuguese_readme_lists_every_lesson_with_the_english_readmes_times():
+    english = build_site.read_lesson_table(build_site.README.read_text(encoding="utf-8"))
+    edition = build_site.EDITIONS["pt-BR"]
+    portuguese = build_site.read_lesson_table((build_site.ROOT / edition.readme).read_text(encoding="utf-8"), edition)
+    assert list(portuguese) == list(english) == build_site.lesson_names(edition.notebooks)
+    assert [row.tiny for row in portuguese.values()] == [row.tiny for row in english.values()], \
+        "the tiny times are measured once: copy them into README.pt-BR.md when README.md's change"
