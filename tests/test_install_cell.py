@@ -103,6 +103,8 @@ def test_the_package_installs_from_git_with_its_data_and_the_colab_extra(tmp_pat
     assert (installed / "tiny" / "configs" / "sdxl-base" / "unet" / "config.json").is_file()
     assert (installed / "tiny" / "tokenizer" / "merges.txt").is_file()
     assert list((installed / "tiny" / "checkpoints").rglob("*.safetensors")), "tiny mode's weights travel with the package"
+    assert (installed / "locale" / "pt_BR" / "LC_MESSAGES" / "helpers.mo").is_file(), \
+        "the Portuguese lessons' install cell calls use_language('pt-BR'): the compiled catalogue travels with the package"
     metadata = next((tmp_path / "site").glob("sdxl_by_hand-*.dist-info")) / "METADATA"
     text = metadata.read_text()
     assert "Provides-Extra: colab" in text and "peft>=0.18; extra == \"colab\"" in text
