@@ -262,12 +262,20 @@ def test_the_portuguese_edition_reads_its_own_table_and_links_its_own_notebooks_
                                           "pt-BR") == "**[Abrir no Colab](u)**"
 
 
-def test_an_english_page_links_its_portuguese_twin_when_the_edition_has_it():
-    names = build_site.lesson_names(build_site.EDITIONS["pt-BR"].notebooks) if build_site.EDITIONS["pt-BR"].notebooks.is_dir() else []
-    for name in names[:1]:
-        assert build_site.twin(f"{name}.html", "en") == f"pt-BR/{name}.html"
+def test_a_page_links_its_twin_in_the_other_language_when_this_build_makes_it(monkeypatch):
+    name = build_site.lesson_names(build_site.EDITIONS["pt-BR"].notebooks)[0]
+    assert build_site.twin(f"{name}.html", "en") == f"pt-BR/{name}.html"
+    assert build_site.twin(f"{name}.html", "pt-BR") == f"../{name}.html"
     assert build_site.twin("99_no_such_lesson.html", "en") is None
     assert build_site.twin("index.html", "en") == "pt-BR/index.html"
+    monkeypatch.setattr(build_site, "BUILT", {"en"})  # `--languages en`: no link to pages this build does not make
+    assert build_site.twin(f"{name}.html", "en") is None and build_site.twin("index.html", "en") is None
+
+
+def test_a_portuguese_page_says_it_is_portuguese():
+    page = build_site.render(build_site.exporter(None, "pt-BR"), build_site.index_notebook([lesson("00_a")], "Um curso.", "c", "pt-BR"), "index")
+    assert '<html lang="pt">' in page
+    assert '<html lang="en">' in build_site.render(build_site.exporter(None), build_site.index_notebook([lesson("00_a")], "A course.", "c"), "index")
 
 
 def test_a_portuguese_picture_gets_the_portuguese_line_as_its_alternative_text():

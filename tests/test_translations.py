@@ -102,7 +102,6 @@ def test_a_changed_english_cell_makes_its_translation_stale_and_the_check_names_
     path.write_text(json.dumps(lesson), encoding="utf-8")
     problems = problems_of(course)
     assert any("cell 3" in line and "not translated" in line for line in problems), problems
-    assert any("not what the catalogue makes" in line or "cell 3" in line for line in problems)
     T.update("pt-BR", notebooks, catalogues, names=["99"])  # `make translations`
     entry = next(entry for entry in polib.pofile(str(catalogues / "pt-BR" / "99_lesson.po")) if entry.msgid.endswith("in a row."))
     assert "fuzzy" in entry.flags and entry.msgstr == "O que você deve ver: quatro passos."
@@ -150,12 +149,22 @@ def test_only_learner_facing_strings_are_messages():
               'ax.set(xlabel="step", yscale="log")\ncompare(a, b, "base only")\nmode = "tiny"\n'
               'size = f"{n:,} parameters"\nprint(size)\nprompt_2 = "a blue square"\nprint(prompt_2)\n'
               'print("loaded from:", helpers.model_path("sdxl-base"))\nprint(draw("a red circle"))')
-    functions = "def compare(a, b, title): pass\ndef draw(prompt): pass"
+    functions = "def compare(a, b, title):\n    ax.set_title(title)\ndef draw(prompt):\n    print(prompt)"
     context = T.lesson_context({"cells": [{"cell_type": "code", "source": source}, {"cell_type": "code", "source": functions}]})
-    assert context.functions == {"compare": ("a", "b", "title"), "draw": ("prompt",)} and "size" in context.variables and "prompt_2" not in context.variables
+    assert context.functions == {"compare": (2,), "draw": ()}  # the positions it shows; a prompt stays English and "size" in context.variables and "prompt_2" not in context.variables
     texts = [message.text for message in T.code_messages(source, 0, "c", context) if message.kind == "string"]
     assert texts == ['"the picture:"', 'f"seed {s}"', 'f"bad value {v!r}: use a number"', '"step"', '"base only"',
                      'f"{n:,} parameters"', '"loaded from:"']  # not a catalogue name, not a prompt
+
+
+def test_a_text_the_code_also_uses_as_data_is_not_a_message():
+    source = ('four = "LCM-LoRA, 4 steps"\nright = {four: 0.9, "Euler, 4 steps": 0.6}\n'
+              'print(f"{right[four]:.0%}", "LCM-LoRA, 4 steps")\nshow(x, titles=["Euler, 4 steps", "Euler, 30 steps"])\n'
+              'if name == "the baseline":\n    print("the baseline", "faster")')
+    context = T.lesson_context({"cells": [{"cell_type": "code", "source": source}]})
+    assert "four" not in context.variables  # a key in a shown expression is not shown as it is
+    texts = [message.text for message in T.code_messages(source, 0, "c", context) if message.kind == "string"]
+    assert texts == ['"Euler, 30 steps"', '"faster"']  # the others are keys or compared somewhere
 
 
 def test_words_inside_a_field_may_be_translated_and_names_inside_it_may_not():
@@ -163,6 +172,13 @@ def test_words_inside_a_field_may_be_translated_and_names_inside_it_may_not():
     message = T.Message(0, "c", "string", 0, english)
     assert T.translation_problem(message, "f\"{'sim' if ok else 'não'}, {' e '.join(names)}: {scores['v']:.0%}\"") is None
     assert "fields differ" in T.translation_problem(message, "f\"{'sim' if ok else 'não'}, {' e '.join(names)}: {scores['x']:.0%}\"")
+    deeper = T.Message(0, "c", "string", 0, "f\"{scores['a b' if ok else 'c d']:.0%}\"")  # a key chosen by a condition
+    assert "fields differ" in T.translation_problem(deeper, "f\"{scores['x' if ok else 'y']:.0%}\"")
+
+
+def test_a_helpers_message_must_keep_its_format_fields():
+    assert T.format_fields("{count} pictures {name!r:>5}") == T.format_fields("{name!r:>5} imagens {count}")
+    assert T.format_fields("{count} imagens {") is None and T.format_fields("{count}") != T.format_fields("{{count}}")
 
 
 def test_the_course_messages_follow_the_chosen_language():

@@ -235,12 +235,12 @@ def read_lesson_table(readme: str, edition: Edition = EDITIONS["en"]) -> dict[st
                         "its lesson table.")
     rows = [line for line in section.group(1).splitlines() if line.lstrip().startswith("|")]
     if len(rows) < 2 or not _cells(rows[0])[0].lower().startswith("notebook"):
-        raise SiteError("README.md's '## Lessons' section has no table whose first column is 'notebook'.")
+        raise SiteError(f"{edition.readme}'s '## {edition.lessons_heading}' section has no table whose first column is 'notebook'.")
     table = {}
     for line in rows[2:]:  # the header and the |---| line
         cells = _cells(line)
         if len(cells) != 4:
-            raise SiteError(f"README.md's lesson table: a row should have 4 columns (notebook, what you learn, "
+            raise SiteError(f"{edition.readme}'s lesson table: a row should have 4 columns (notebook, what you learn, "
                             f"tiny time, T4 time), this one has {len(cells)}: {line.strip()}")
         name = cells[0].strip("`").strip()
         if name.endswith(".ipynb"):
@@ -300,14 +300,18 @@ def stale_rows(names: list[str], table: dict[str, Lesson]) -> list[str]:
 # ---------------------------------------------------------------------------------------------------------
 # What the site adds to the lessons: markdown cells, so that nbconvert renders them like the lessons' own.
 
+BUILT = set(EDITIONS)  # the editions this build makes (build() sets it): a page links only to a twin that is built
+
+
 def twin(page: str, language: str) -> str | None:
-    """The same page in the other edition, relative to this one's folder (None: it has no twin)."""
-    if language == "en":
-        other = EDITIONS["pt-BR"]
-        name = page[: -len(".html")]
-        exists = page == INDEX or (other.notebooks / f"{name}.ipynb").is_file()
-        return f"{other.folder}/{page}" if exists else None
-    return f"../{page}"
+    """The same page in the other edition, relative to this one's folder (None: it has no twin in this build)."""
+    other = EDITIONS["pt-BR" if language == "en" else "en"]
+    if other.language not in BUILT:
+        return None
+    name = page[: -len(".html")]
+    if page != INDEX and not (other.notebooks / f"{name}.ipynb").is_file():
+        return None
+    return f"{other.folder}/{page}" if other.folder else f"../{page}"
 
 
 def navigation(lessons: list[Lesson], position: int) -> str:
@@ -590,11 +594,13 @@ def mathjax_into(site: Path) -> str | None:
     return f"mathjax/MathJax.js{MATHJAX_CONFIG}"
 
 
-def exporter(mathjax_url: str | None):
-    """nbconvert's HTML exporter with the course template: images embedded, anchors kept."""
+def exporter(mathjax_url: str | None, language: str = "en"):
+    """nbconvert's HTML exporter with the course template: images embedded, anchors kept, the page's language declared
+    (`<html lang>`, ISO 639-1: screen readers read a Portuguese page with Portuguese sounds)."""
     from nbconvert import HTMLExporter
 
     html = HTMLExporter(template_name=TEMPLATE, extra_template_basedirs=[str(TEMPLATES)])
+    html.language_code = language.split("-")[0]
     if mathjax_url:
         html.mathjax_url = mathjax_url
     return html
@@ -619,6 +625,8 @@ def build(out: Path = SITE, wanted: list[str] | None = None, jobs: int = 2, read
               "CDN, so their formulas need the network.", file=sys.stderr)
     where = revision()
     editions, work = [], []
+    BUILT.clear()
+    BUILT.update(languages)
     for language in languages:
         edition = EDITIONS[language]
         edition_readme = readme.parent / edition.readme if edition.folder else readme
@@ -633,7 +641,7 @@ def build(out: Path = SITE, wanted: list[str] | None = None, jobs: int = 2, read
                   "the index leaves it out.", file=sys.stderr)
         folder = out / edition.folder if edition.folder else out
         (folder / EXECUTED).mkdir(parents=True)  # the executed notebooks: for tools/prose_numbers.py, and a learner who wants one run
-        html = exporter(("../" if edition.folder else "") + mathjax if mathjax else None)
+        html = exporter(("../" if edition.folder else "") + mathjax if mathjax else None, edition.language)
         editions.append((edition, lessons, folder, html, edition_readme))
         work += [(lesson, lessons, folder, html, edition_notebooks) for lesson in lessons if lesson.name in select(names, wanted)]
     times, failures = {}, []
@@ -687,7 +695,7 @@ def main(argv=None) -> int:
         return 1
     total = times.pop("total")
     print(f"Built {len(times)} lesson pages and the indexes ({', '.join(arguments.languages)}) into {arguments.out} in {total:.0f} s. "
-          f"Open {arguments.out / INDEX} in a browser.")
+          f"Open {arguments.out / (EDITIONS[arguments.languages[0]].folder or '.') / INDEX} in a browser.")
     return 0
 
 

@@ -14,7 +14,10 @@ Lokalize, Weblate, or a text editor). Its messages are what the learner reads:
 - every learner-facing string literal of a code cell: what `print` prints, an assertion's or an exception's
   message, `helpers.expect_trained`'s, figure titles and axis labels, the `hint=` of a parameter check. A message
   of that kind is the literal as it is written in Python, quotes, `f` prefix and `{...}` fields included: the
-  translation keeps them (the check below says when it does not).
+  translation keeps them (the check below says when it does not). Also the prose kept in a variable the lesson shows
+  as it is (`size = f"{n:,} parameters"`, then `print(size)`) and the titles given to a lesson's own function at a
+  parameter it shows. Never a string whose text the code also uses as data somewhere in the lesson (a key, a value it
+  compares or looks up): translating it would break the lesson, so it stays English; nor a prompt, nor a docstring.
 
 The first code cell, the install cell (helpers/install_cell.py), is the same in every lesson: its messages live in
 translations/<language>/_install_cell.po, translated once.
@@ -90,7 +93,7 @@ class Message:
 def _offsets(source: str) -> list[int]:
     """The character offset at which each line (1-based) starts."""
     starts, total = [0, 0], 0
-    for line in source.splitlines(keepends=True):
+    for line in re.split(r"(?<=\n)", source):  # as Python counts lines: at "\n" only (str.splitlines also cuts at \x0c, \u2028...)
         total += len(line)
         starts.append(total)
     return starts
@@ -126,18 +129,64 @@ def _strings_within(node: ast.AST):
         for value in node.values:
             yield from _strings_within(value)
         return
+    if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):  # what it makes, not what it runs over
+        yield from _strings_within(node.elt)
+        return
+    if isinstance(node, ast.DictComp):
+        yield from _strings_within(node.value)
+        return
+    if isinstance(node, ast.IfExp):  # its branches, not its test
+        yield from _strings_within(node.body)
+        yield from _strings_within(node.orelse)
+        return
     for child in ast.iter_child_nodes(node):
         yield from _strings_within(child)
 
 
-def _local_arguments(call: ast.Call, parameters: tuple[str, ...]):
-    """The prose a call to one of the lesson's own functions is given: its positional string arguments of two words or
-    more (titles, labels: `compare(a, b, "base only")`), not in a list (values to try: `knob("negative_prompt",
-    [None, "blurry"])`), and not a prompt (a parameter named like one: PROMPT_NAMES)."""
+def _names_within(node: ast.AST):
+    """The variables an expression a learner reads shows as they are: `size` in `print(size)` or `f"{size}"`, not
+    `four` in `right[four]` (a key) nor `x` in `len(x)` (what a call makes of it)."""
+    if isinstance(node, ast.Name):
+        yield node.id
+        return
+    if isinstance(node, ast.JoinedStr):
+        for value in node.values:
+            if isinstance(value, ast.FormattedValue):
+                yield from _names_within(value.value)
+        return
+    if isinstance(node, ast.Call):
+        if _call_name(node) in PASSING_THROUGH:
+            if isinstance(node.func, ast.Attribute):
+                yield from _names_within(node.func.value)
+            for argument in [*node.args, *(keyword.value for keyword in node.keywords)]:
+                yield from _names_within(argument)
+        return
+    if isinstance(node, (ast.Subscript, ast.Lambda, ast.Attribute, ast.Compare, ast.Constant)):
+        return
+    if isinstance(node, ast.Dict):
+        for value in node.values:
+            yield from _names_within(value)
+        return
+    if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
+        yield from _names_within(node.elt)
+        return
+    if isinstance(node, ast.DictComp):
+        yield from _names_within(node.value)
+        return
+    if isinstance(node, ast.IfExp):
+        yield from _names_within(node.body)
+        yield from _names_within(node.orelse)
+        return
+    for child in ast.iter_child_nodes(node):
+        yield from _names_within(child)
+
+
+def _local_arguments(call: ast.Call, shown_positions: tuple[int, ...]):
+    """The titles a call to one of the lesson's own functions is given: its string arguments at the positions of the
+    parameters that function shows (`compare(a, b, "base only")` where `compare` does `ax.set_title(title)`), written
+    directly, not in a list (values to try: `knob("negative_prompt", [None, "blurry"])`)."""
     for position, argument in enumerate(call.args):
-        if position < len(parameters) and PROMPT_NAMES.search(parameters[position]):
-            continue
-        if isinstance(argument, (ast.Constant, ast.JoinedStr)) and _has_words(argument):
+        if position in shown_positions and isinstance(argument, (ast.Constant, ast.JoinedStr)):
             yield argument
 
 
@@ -169,12 +218,13 @@ def shown_names(sources) -> frozenset[str]:
         except SyntaxError:
             continue
         for expression in _context_expressions(tree):
-            names |= {node.id for node in ast.walk(expression) if isinstance(node, ast.Name) and not PROMPT_NAMES.search(node.id)}
+            names |= {name for name in _names_within(expression) if not PROMPT_NAMES.search(name)}
     return frozenset(names)
 
 
-def defined_functions(sources) -> dict[str, tuple[str, ...]]:
-    """The functions a lesson defines (in any of its code cells): name -> its positional parameters' names."""
+def defined_functions(sources) -> dict[str, tuple[int, ...]]:
+    """The functions a lesson defines (in any of its code cells): name -> the positions of the parameters it shows to the
+    learner (prints, raises, puts in a title or a label), prompts excepted (PROMPT_NAMES)."""
     functions = {}
     for source in sources:
         try:
@@ -183,25 +233,33 @@ def defined_functions(sources) -> dict[str, tuple[str, ...]]:
             continue
         for node in ast.walk(tree):
             if isinstance(node, ast.FunctionDef):
-                functions[node.name] = tuple(argument.arg for argument in [*node.args.posonlyargs, *node.args.args])
+                parameters = [argument.arg for argument in [*node.args.posonlyargs, *node.args.args]]
+                shown = {name for expression in _context_expressions(node) for name in _names_within(expression)}
+                functions[node.name] = tuple(position for position, parameter in enumerate(parameters)
+                                             if parameter in shown and not PROMPT_NAMES.search(parameter))
     return functions
 
 
-def shown_strings(tree: ast.AST, local_functions: dict | None = None,
-                  shown_variables: frozenset[str] = frozenset()) -> list[ast.AST]:
-    """Every learner-facing string node of a module (see the module's docstring), in source order, once each."""
-    found, local_functions = {}, local_functions or {}
+def skeleton(node: ast.AST) -> str:
+    """A string literal's text, an f-string's with "{}" for each field: what two uses of one string share."""
+    parts = [node] if isinstance(node, ast.Constant) else node.values
+    return "".join(str(part.value) if isinstance(part, ast.Constant) else "{}" for part in parts)
+
+
+def _candidates(tree: ast.AST, local_functions: dict, shown_variables: frozenset[str]) -> dict:
+    """(line, column) -> (string node, how it is shown: "said" where a learner reads it, "kept" in a shown variable or
+    given to a lesson's function as a title)."""
+    found = {}
     for node in ast.walk(tree):
         shown = []
         if isinstance(node, (ast.Assign, ast.AugAssign)):  # prose put in a variable the lesson shows (shown_names)
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if any(isinstance(target, ast.Name) and target.id in shown_variables for target in targets):
                 for string in _strings_within(node.value):
-                    if _has_words(string):
-                        found[(string.lineno, string.col_offset)] = string
+                    found[(string.lineno, string.col_offset)] = (string, "kept")
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in local_functions:
             for string in _local_arguments(node, local_functions[node.func.id]):
-                found[(string.lineno, string.col_offset)] = string
+                found[(string.lineno, string.col_offset)] = (string, "kept")
         if isinstance(node, ast.Call):
             name = _call_name(node)
             method = isinstance(node.func, ast.Attribute) and name in SHOWN_BY_METHOD
@@ -214,8 +272,32 @@ def shown_strings(tree: ast.AST, local_functions: dict | None = None,
             shown.append(node.msg)
         for expression in shown:
             for string in _strings_within(expression):
-                found[(string.lineno, string.col_offset)] = string
-    return [found[key] for key in sorted(found)]
+                found[(string.lineno, string.col_offset)] = (string, "said")
+    return found
+
+
+def data_strings(trees, local_functions: dict, shown_variables: frozenset[str]) -> frozenset[str]:
+    """The texts a lesson's code uses as data somewhere (a key, a value compared, a name looked up): a string with the
+    same text where a learner reads it stays as it is, or translating it would break the lookup."""
+    data = set()
+    for tree in trees:
+        candidates = {id(node) for node, _ in _candidates(tree, local_functions, shown_variables).values()}
+        within_fields = {id(node) for joined in ast.walk(tree) if isinstance(joined, ast.JoinedStr)
+                         for value in joined.values for node in ast.walk(value) if node is not value}
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.JoinedStr) or (isinstance(node, ast.Constant) and isinstance(node.value, str))) \
+                    and id(node) not in candidates and id(node) not in within_fields:
+                data.add(skeleton(node))
+    return frozenset(data)
+
+
+def shown_strings(tree: ast.AST, local_functions: dict | None = None, shown_variables: frozenset[str] = frozenset(),
+                  data: frozenset[str] = frozenset(), with_origin: bool = False) -> list:
+    """Every learner-facing string node of a module (see the module's docstring), in source order, once each; not one
+    whose text the lesson also uses as data (data_strings)."""
+    found = _candidates(tree, local_functions or {}, shown_variables)
+    kept = [found[key] for key in sorted(found) if skeleton(found[key][0]) not in data]
+    return kept if with_origin else [node for node, _ in kept]
 
 
 def _is_language_call(tree: ast.AST, string: ast.AST) -> bool:
@@ -243,12 +325,13 @@ class Context:
 
     functions: dict = field(default_factory=dict)
     variables: frozenset[str] = frozenset()
+    data: frozenset[str] = frozenset()
 
 
 def code_messages(source: str, cell: int, cell_id: str, context: Context = Context()) -> list[Message]:
     """The comments and learner-facing strings of one code cell."""
     spans = []
-    starts, lines = _offsets(source), source.splitlines(keepends=True)
+    starts, lines = _offsets(source), re.split(r"(?<=\n)", source)
     for token in tokenize.generate_tokens(io.StringIO(source).readline):
         if token.type == tokenize.COMMENT:
             text = token.string[1:]
@@ -257,13 +340,13 @@ def code_messages(source: str, cell: int, cell_id: str, context: Context = Conte
                 start = starts[token.start[0]] + token.start[1]
                 spans.append((start, start + len(token.string), "comment", text))
     tree = ast.parse(source)
-    for string in shown_strings(tree, context.functions, context.variables):
+    for string, origin in shown_strings(tree, context.functions, context.variables, context.data, with_origin=True):
         start = _character(lines, starts, string.lineno, string.col_offset)
         end = _character(lines, starts, string.end_lineno, string.end_col_offset)
         text = source[start:end]
         if _is_language_call(tree, string):
             spans.append((start, end, "language", text))
-        elif _has_letters(string):
+        elif _has_letters(string) if origin == "said" else _has_words(string):  # a kept one: prose, not a name
             spans.append((start, end, "string", text))
     spans.sort()
     return [Message(cell, cell_id, kind, ordinal, text, start, end) for ordinal, (start, end, kind, text) in enumerate(spans)]
@@ -271,7 +354,14 @@ def code_messages(source: str, cell: int, cell_id: str, context: Context = Conte
 
 def lesson_context(notebook: dict) -> Context:
     sources = ["".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code"]
-    return Context(defined_functions(sources), shown_names(sources))
+    functions, variables = defined_functions(sources), shown_names(sources)
+    trees = []
+    for source in sources:
+        try:
+            trees.append(ast.parse(source))
+        except SyntaxError:
+            pass
+    return Context(functions, variables, data_strings(trees, functions, variables))
 
 
 def lesson_messages(notebook: dict) -> tuple[list[Message], list[Message]]:
@@ -303,6 +393,17 @@ def helpers_messages(folder: Path = HELPERS) -> list[Message]:
     return messages
 
 
+def format_fields(text: str) -> list | None:
+    """The fields `str.format` fills in `text` (name, conversion, format spec), sorted; None if it cannot parse it."""
+    import string
+
+    try:
+        return sorted((name, conversion or "", spec or "") for _, name, spec, conversion in string.Formatter().parse(text)
+                      if name is not None)
+    except ValueError:
+        return None
+
+
 def mo_path(language: str, folder: Path = HELPERS) -> Path:
     return folder / "locale" / language.replace("-", "_") / "LC_MESSAGES" / "helpers.mo"
 
@@ -332,8 +433,9 @@ def helpers_problems(language: str, catalogues: Path = CATALOGUES, folder: Path 
             problems.append(f"{where}: not translated: {message.text[:70]!r}")
         elif "fuzzy" in entry.flags:
             problems.append(f"{where}: stale (fuzzy): the English changed since it was translated: {message.text[:70]!r}")
-        elif sorted(re.findall(r"{[^{}]*}", entry.msgstr)) != sorted(re.findall(r"{[^{}]*}", message.text)):
-            problems.append(f"{where}: its {{...}} fields differ from the English: {entry.msgstr[:70]!r}")
+        elif format_fields(entry.msgstr) != format_fields(message.text):
+            problems.append(f"{where}: its {{...}} fields differ from the English (or a brace is unbalanced): "
+                            f"{entry.msgstr[:70]!r}")
     mo = mo_path(language, folder)
     if path.exists() and (not mo.exists() or mo.read_bytes() != compiled(path)):
         problems.append(f"{mo.relative_to(folder.parent)} is not {path.name} compiled: run `make translations`")
@@ -373,9 +475,10 @@ def update_catalogue(path: Path, messages: list[Message], language: str, name: s
     import polib
 
     old = polib.pofile(str(path), wrapwidth=0) if path.exists() else None
-    by_id = {entry.msgid: entry for entry in old} if old else {}
+    live = [entry for entry in (old or []) if not entry.obsolete]
+    by_id = {entry.msgid: entry for entry in live}
     by_place = {}
-    for entry in (old or []):
+    for entry in live:
         for occurrence in entry.occurrences:
             by_place[occurrence] = entry
     catalogue = polib.POFile(wrapwidth=0)
@@ -402,7 +505,7 @@ def update_catalogue(path: Path, messages: list[Message], language: str, name: s
             new += 1
         entries[message.text] = entry
         catalogue.append(entry)
-    removed = len([entry for entry in (old or []) if entry.msgid not in entries])
+    removed = len([entry for entry in live if entry.msgid not in entries])
     path.parent.mkdir(parents=True, exist_ok=True)
     catalogue.save(str(path))
     return new, stale, removed
@@ -412,40 +515,38 @@ def read_catalogue(path: Path) -> dict:
     """msgid -> entry of a catalogue (empty when it does not exist)."""
     import polib
 
-    return {entry.msgid: entry for entry in polib.pofile(str(path), wrapwidth=0)} if path.exists() else {}
+    if not path.exists():
+        return {}
+    return {entry.msgid: entry for entry in polib.pofile(str(path), wrapwidth=0) if not entry.obsolete}
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Checking a translation and generating a lesson
 
 
-class _WordsInFields(ast.NodeTransformer):
-    """Inside an f-string's field, the words it may print are the learner's too: the branches of a conditional
-    (`{'yes' if ok else 'no'}`), a `" and ".join(...)` separator, the operands of `or`/`and`. They are set aside, so a
-    translation may change them; everything else in the field (names, keys, calls) must stay."""
+def _field_words_aside(value: ast.AST) -> ast.AST:
+    """An f-string field's expression with the words it prints set aside: the branches of a conditional that is the
+    whole field (`{'yes' if ok else 'no'}`), the operands of a whole-field `or`/`and`, a whole-field `" and ".join(...)`'s
+    separator. Anywhere deeper (a key, a call's argument) a string is the program's and must stay."""
+    def aside(node):
+        return ast.Constant("<shown>") if isinstance(node, ast.Constant) and isinstance(node.value, str) else node
 
-    def _aside(self, node):
-        return ast.Constant("<shown>") if isinstance(node, ast.Constant) and isinstance(node.value, str) else self.visit(node)
-
-    def visit_IfExp(self, node):
-        return ast.IfExp(self.visit(node.test), self._aside(node.body), self._aside(node.orelse))
-
-    def visit_BoolOp(self, node):
-        return ast.BoolOp(node.op, [self._aside(value) for value in node.values])
-
-    def visit_Call(self, node):
-        node = self.generic_visit(node)
-        if isinstance(node.func, ast.Attribute) and node.func.attr == "join":
-            node.func.value = self._aside(node.func.value)
-        return node
+    value = copy.deepcopy(value)
+    if isinstance(value, ast.IfExp):
+        value.body, value.orelse = aside(value.body), aside(value.orelse)
+    elif isinstance(value, ast.BoolOp):
+        value.values = [aside(operand) for operand in value.values]
+    elif isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "join":
+        value.func.value = aside(value.func.value)
+    return value
 
 
 def _fields(node: ast.AST) -> list[str]:
     """What a string node computes, less its words: an f-string's fields (sorted, so a translation may reorder them),
-    with the words inside them set aside (_WordsInFields)."""
+    with the words they print set aside (_field_words_aside)."""
     if isinstance(node, ast.JoinedStr):
-        return sorted(ast.dump(_WordsInFields().visit(copy.deepcopy(value))) for value in node.values
-                      if isinstance(value, ast.FormattedValue))
+        return sorted(ast.dump(ast.FormattedValue(_field_words_aside(value.value), value.conversion, value.format_spec))
+                      for value in node.values if isinstance(value, ast.FormattedValue))
     return []
 
 
@@ -513,7 +614,7 @@ def normalised(source: str, context: Context = Context()) -> str:
     """A code cell's program with its learner-facing strings set aside (comments are not in the syntax tree): two
     cells whose normalised forms are equal run the same code."""
     tree = ast.parse(source)
-    shown = {id(node) for node in shown_strings(tree, context.functions, context.variables)}
+    shown = {id(node) for node in shown_strings(tree, context.functions, context.variables, context.data)}
 
     class SetAside(ast.NodeTransformer):
         def visit_Constant(self, node):
