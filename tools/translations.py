@@ -110,75 +110,51 @@ def _call_name(call: ast.Call) -> str:
     return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
 
 
-def _strings_within(node: ast.AST):
-    """The string literals and f-strings in an expression a learner reads, not those in the code it calls."""
-    if isinstance(node, (ast.Constant, ast.JoinedStr)):
-        if isinstance(node, ast.JoinedStr) or isinstance(node.value, str):
-            yield node
+def _shown_leaves(node: ast.AST):
+    """What an expression a learner reads shows as it is: its string literals, f-strings and variables; not what the
+    code it calls makes of them (`len(x)`), nor keys (`right[four]`), attributes, comparisons, what a comprehension
+    runs over or a conditional's test."""
+    if isinstance(node, (ast.Constant, ast.JoinedStr, ast.Name)):
+        yield node
         return
     if isinstance(node, ast.Call):
         if _call_name(node) in PASSING_THROUGH:
             if isinstance(node.func, ast.Attribute):
-                yield from _strings_within(node.func.value)
+                yield from _shown_leaves(node.func.value)
             for argument in [*node.args, *(keyword.value for keyword in node.keywords)]:
-                yield from _strings_within(argument)
+                yield from _shown_leaves(argument)
         return
     if isinstance(node, (ast.Subscript, ast.Lambda, ast.Attribute, ast.Compare)):
         return
     if isinstance(node, ast.Dict):  # its keys are the program's; its values may be shown
-        for value in node.values:
-            yield from _strings_within(value)
-        return
-    if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):  # what it makes, not what it runs over
-        yield from _strings_within(node.elt)
-        return
-    if isinstance(node, ast.DictComp):
-        yield from _strings_within(node.value)
-        return
-    if isinstance(node, ast.IfExp):  # its branches, not its test
-        yield from _strings_within(node.body)
-        yield from _strings_within(node.orelse)
-        return
-    for child in ast.iter_child_nodes(node):
-        yield from _strings_within(child)
+        children = node.values
+    elif isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
+        children = [node.elt]
+    elif isinstance(node, ast.DictComp):
+        children = [node.value]
+    elif isinstance(node, ast.IfExp):
+        children = [node.body, node.orelse]
+    else:
+        children = ast.iter_child_nodes(node)
+    for child in children:
+        yield from _shown_leaves(child)
+
+
+def _strings_within(node: ast.AST):
+    """The string literals and f-strings an expression a learner reads shows (_shown_leaves)."""
+    return (leaf for leaf in _shown_leaves(node)
+            if isinstance(leaf, ast.JoinedStr) or (isinstance(leaf, ast.Constant) and isinstance(leaf.value, str)))
 
 
 def _names_within(node: ast.AST):
-    """The variables an expression a learner reads shows as they are: `size` in `print(size)` or `f"{size}"`, not
-    `four` in `right[four]` (a key) nor `x` in `len(x)` (what a call makes of it)."""
-    if isinstance(node, ast.Name):
-        yield node.id
-        return
-    if isinstance(node, ast.JoinedStr):
-        for value in node.values:
-            if isinstance(value, ast.FormattedValue):
-                yield from _names_within(value.value)
-        return
-    if isinstance(node, ast.Call):
-        if _call_name(node) in PASSING_THROUGH:
-            if isinstance(node.func, ast.Attribute):
-                yield from _names_within(node.func.value)
-            for argument in [*node.args, *(keyword.value for keyword in node.keywords)]:
-                yield from _names_within(argument)
-        return
-    if isinstance(node, (ast.Subscript, ast.Lambda, ast.Attribute, ast.Compare, ast.Constant)):
-        return
-    if isinstance(node, ast.Dict):
-        for value in node.values:
-            yield from _names_within(value)
-        return
-    if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
-        yield from _names_within(node.elt)
-        return
-    if isinstance(node, ast.DictComp):
-        yield from _names_within(node.value)
-        return
-    if isinstance(node, ast.IfExp):
-        yield from _names_within(node.body)
-        yield from _names_within(node.orelse)
-        return
-    for child in ast.iter_child_nodes(node):
-        yield from _names_within(child)
+    """The variables an expression a learner reads shows as they are: `size` in `print(size)` or `f"{size}"`."""
+    for leaf in _shown_leaves(node):
+        if isinstance(leaf, ast.Name):
+            yield leaf.id
+        elif isinstance(leaf, ast.JoinedStr):
+            for value in leaf.values:
+                if isinstance(value, ast.FormattedValue):
+                    yield from _names_within(value.value)
 
 
 def _local_arguments(call: ast.Call, shown_positions: tuple[int, ...]):
