@@ -63,10 +63,6 @@ PASSING_THROUGH = {"join", "format"}
 LANGUAGE_CALL = "use_language"
 
 
-class TranslationError(Exception):
-    """A catalogue or a generated lesson is not what the English lessons and the catalogues make."""
-
-
 @dataclass(frozen=True)
 class Message:
     """One translatable piece of a lesson: a markdown cell, a comment, or a learner-facing string literal."""
@@ -170,43 +166,33 @@ PROMPT_NAMES = re.compile(r"prompt|caption|concept|subject|negative", re.IGNOREC
 
 
 def _context_expressions(tree: ast.AST):
-    """The expressions a learner reads: printed, raised, asserted, a figure's title or label (SHOWN_BY_*)."""
+    """The expressions a learner reads: printed, raised (the exception's arguments), asserted, a figure's title or
+    label (SHOWN_BY_*), and the language code given to use_language."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             name = _call_name(node)
             method = isinstance(node.func, ast.Attribute) and name in SHOWN_BY_METHOD
-            if name in SHOWN_BY_CALL or method:
+            if name in SHOWN_BY_CALL or name == LANGUAGE_CALL or method:
                 yield from node.args[1:] if name == "expect_trained" else node.args
             yield from (keyword.value for keyword in node.keywords if keyword.arg in SHOWN_BY_KEYWORD)
-        elif isinstance(node, ast.Raise) and node.exc is not None:
-            yield node.exc
+        elif isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):  # raise Error("..."): its arguments
+            yield from [*node.exc.args, *(keyword.value for keyword in node.exc.keywords)]
         elif isinstance(node, ast.Assert) and node.msg is not None:
             yield node.msg
 
 
-def shown_names(sources) -> frozenset[str]:
+def shown_names(trees) -> frozenset[str]:
     """Variables a lesson shows as they are: `titles` in `show(..., titles=titles)`, `size` in `print(f"... {size}")`;
     the prose assigned to them is the learner's too (PROMPT_NAMES excepted: prompts stay English)."""
-    names = set()
-    for source in sources:
-        try:
-            tree = ast.parse(source)
-        except SyntaxError:
-            continue
-        for expression in _context_expressions(tree):
-            names |= {name for name in _names_within(expression) if not PROMPT_NAMES.search(name)}
-    return frozenset(names)
+    return frozenset(name for tree in trees for expression in _context_expressions(tree)
+                     for name in _names_within(expression) if not PROMPT_NAMES.search(name))
 
 
-def defined_functions(sources) -> dict[str, tuple[int, ...]]:
+def defined_functions(trees) -> dict[str, tuple[int, ...]]:
     """The functions a lesson defines (in any of its code cells): name -> the positions of the parameters it shows to the
     learner (prints, raises, puts in a title or a label), prompts excepted (PROMPT_NAMES)."""
     functions = {}
-    for source in sources:
-        try:
-            tree = ast.parse(source)
-        except SyntaxError:
-            continue
+    for tree in trees:
         for node in ast.walk(tree):
             if isinstance(node, ast.FunctionDef):
                 parameters = [argument.arg for argument in [*node.args.posonlyargs, *node.args.args]]
@@ -227,7 +213,6 @@ def _candidates(tree: ast.AST, local_functions: dict, shown_variables: frozenset
     given to a lesson's function as a title)."""
     found = {}
     for node in ast.walk(tree):
-        shown = []
         if isinstance(node, (ast.Assign, ast.AugAssign)):  # prose put in a variable the lesson shows (shown_names)
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if any(isinstance(target, ast.Name) and target.id in shown_variables for target in targets):
@@ -236,19 +221,9 @@ def _candidates(tree: ast.AST, local_functions: dict, shown_variables: frozenset
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in local_functions:
             for string in _local_arguments(node, local_functions[node.func.id]):
                 found[(string.lineno, string.col_offset)] = (string, "kept")
-        if isinstance(node, ast.Call):
-            name = _call_name(node)
-            method = isinstance(node.func, ast.Attribute) and name in SHOWN_BY_METHOD
-            if name in SHOWN_BY_CALL or name == LANGUAGE_CALL or method:
-                shown += node.args[1:] if name == "expect_trained" else node.args
-            shown += [keyword.value for keyword in node.keywords if keyword.arg in SHOWN_BY_KEYWORD]
-        elif isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):  # raise Error("..."): its arguments
-            shown += [*node.exc.args, *(keyword.value for keyword in node.exc.keywords)]
-        elif isinstance(node, ast.Assert) and node.msg is not None:
-            shown.append(node.msg)
-        for expression in shown:
-            for string in _strings_within(expression):
-                found[(string.lineno, string.col_offset)] = (string, "said")
+    for expression in _context_expressions(tree):
+        for string in _strings_within(expression):
+            found[(string.lineno, string.col_offset)] = (string, "said")
     return found
 
 
@@ -283,15 +258,12 @@ def _is_language_call(tree: ast.AST, string: ast.AST) -> bool:
 
 def _has_letters(node: ast.AST) -> bool:
     """Whether a literal has letters outside its {...} fields (a word a learner reads, in a place a learner reads it)."""
-    parts = [node] if isinstance(node, ast.Constant) else node.values
-    return bool(re.search(r"[A-Za-z]", "".join(str(part.value) for part in parts if isinstance(part, ast.Constant))))
+    return bool(re.search(r"[A-Za-z]", skeleton(node)))
 
 
 def _has_words(node: ast.AST) -> bool:
     """Whether a literal is prose (letters and a space outside its {...} fields), not a key, a name or a format."""
-    parts = [node] if isinstance(node, ast.Constant) else node.values
-    text = "".join(str(part.value) if isinstance(part, ast.Constant) else "{}" for part in parts)
-    return bool(re.search(r"[A-Za-z]", text)) and " " in text.strip()
+    return _has_letters(node) and " " in skeleton(node).strip()
 
 
 @dataclass
@@ -329,14 +301,14 @@ def code_messages(source: str, cell: int, cell_id: str, context: Context = Conte
 
 
 def lesson_context(notebook: dict) -> Context:
-    sources = ["".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code"]
-    functions, variables = defined_functions(sources), shown_names(sources)
     trees = []
-    for source in sources:
-        try:
-            trees.append(ast.parse(source))
-        except SyntaxError:
-            pass
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code":
+            try:
+                trees.append(ast.parse("".join(cell["source"])))
+            except SyntaxError:  # code_differences reports it
+                pass
+    functions, variables = defined_functions(trees), shown_names(trees)
     return Context(functions, variables, data_strings(trees, functions, variables))
 
 
