@@ -85,3 +85,13 @@ def test_lessons_run_longest_first_and_outside_the_repository(tmp_path):
     assert environment["PATH"].startswith(str(tmp_path / "venv" / "bin"))
     assert environment["SDXL_TUTORIAL_MODE"] == "tiny" and environment["HF_HUB_OFFLINE"] == "1"
     assert "PYTHONPATH" not in environment and str(ROOT) not in environment["SDXL_TUTORIAL_CACHE"]
+
+
+def test_too_little_disk_for_the_colab_set_says_so_before_installing(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(run.shutil, "disk_usage", lambda path: type("Usage", (), {"free": 2 * 2**30})())
+    monkeypatch.setattr(run, "_run", lambda *args, **kwargs: pytest.fail("nothing may be installed"))
+    with pytest.raises(SystemExit) as stopped:
+        run.build_colab_set(tmp_path / "venv", sys.executable, run.parse_packages("# python: 3.13.15\ntorch==2.11.0\n"))
+    assert stopped.value.code == 2
+    message = capsys.readouterr().err
+    assert "not enough disk space" in message and "2.0 GiB are free" in message and f"{run.VENV_GIB} GiB" in message

@@ -52,6 +52,9 @@ UNIT_TESTS = ["tests/test_hosted.py", "tests/test_notebook_09.py", "tests/test_f
               # every lesson's settings cell with bad parameters (papermill's injection, the lesson's own checks)
               *sorted(f"tests/{path.name}" for path in HERE.parent.glob("test_parameters*.py"))]
 TEST_TOOLS = ["papermill", "nbval", "pytest"]
+# Disk space a new .venv-colab needs: measured 5.2 GiB installed (torch and its CUDA libraries 4.5 GiB), plus the wheels
+# (about 3 GiB) that pip downloads and unpacks on the way.
+VENV_GIB = 9
 LONGEST_FIRST = ["03", "14", "10", "11", "13", "12", "05", "02", "08"]  # lesson numbers; the rest follow in order
 
 
@@ -161,6 +164,12 @@ def build_colab_set(venv: Path, python: str, packages: PackageList) -> None:
     started = time.monotonic()
     if not (stamp_file.exists() and stamp_file.read_text() == stamp):
         shutil.rmtree(venv, ignore_errors=True)
+        venv.parent.mkdir(parents=True, exist_ok=True)
+        free = shutil.disk_usage(venv.parent).free / 2**30
+        if free < VENV_GIB:
+            raise ColabTestError(f"not enough disk space to build {venv}: Colab's package set takes about {VENV_GIB} GiB "
+                                 f"while it installs (its CUDA build of torch), and {free:.1f} GiB are free there. Free "
+                                 f"some space (old clones, `pip cache purge`) or pass --venv DIR on another disk.")
         _run([python, "-m", "venv", venv])
         _run([*pip, "install", "--quiet", f"pip=={packages.pins.get('pip', '24.1.2')}"])  # Colab's pip resolves
     _run([*pip, "install", "--quiet", "-r", PACKAGES])
