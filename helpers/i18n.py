@@ -42,6 +42,12 @@ def current_language() -> str:
     return _language
 
 
+def N_(message: str) -> str:
+    """Marks `message` for the catalogue and returns it unchanged: a name kept in English as an identifier (a
+    placement, a machine) and translated where it is shown, with `_(name)`."""
+    return message
+
+
 def _(message: str) -> str:
     """`message` in the language chosen with use_language (English when it has no translation)."""
     return _translation.gettext(message)

@@ -34,7 +34,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .i18n import _
+from .i18n import N_, _
 
 GIB = 1024**3
 MACHINE_VARIABLE = "SDXL_TUTORIAL_MACHINE"
@@ -110,19 +110,24 @@ class Machine:
     unified: bool = False
 
     @property
+    def label(self) -> str:
+        """The name as shown, in the course's language (`name` stays English: the machine's identifier)."""
+        return _(self.name)
+
+    @property
     def host_budget(self) -> float:
         return self.host_gib - self.reserved_gib
 
 
 MACHINES = {
-    "colab-t4": Machine("free Colab T4", "cuda", 12.7, 15.0),
-    "colab-t4-highram": Machine("Colab T4, High-RAM", "cuda", 51.0, 15.0),
-    "a100-40gb": Machine("A100 40 GB (Colab)", "cuda", 83.5, 40.0),
+    "colab-t4": Machine(N_("free Colab T4"), "cuda", 12.7, 15.0),
+    "colab-t4-highram": Machine(N_("Colab T4, High-RAM"), "cuda", 51.0, 15.0),
+    "a100-40gb": Machine(N_("A100 40 GB (Colab)"), "cuda", 83.5, 40.0),
     "h100-80gb": Machine("H100 80 GB", "cuda", 128.0, 80.0, reserved_gib=4.0),
-    "consumer-8gb": Machine("8 GB GPU, 16 GB RAM", "cuda", 16.0, 8.0, reserved_gib=4.0),
-    "consumer-6gb": Machine("6 GB GPU, 16 GB RAM", "cuda", 16.0, 6.0, reserved_gib=4.0),
-    "apple-16gb": Machine("Apple silicon, 16 GB unified memory", "mps", 16.0, None, reserved_gib=4.0, unified=True),
-    "cpu-16gb": Machine("CPU only, 16 GB RAM", "cpu", 16.0, None, reserved_gib=4.0),
+    "consumer-8gb": Machine(N_("8 GB GPU, 16 GB RAM"), "cuda", 16.0, 8.0, reserved_gib=4.0),
+    "consumer-6gb": Machine(N_("6 GB GPU, 16 GB RAM"), "cuda", 16.0, 6.0, reserved_gib=4.0),
+    "apple-16gb": Machine(N_("Apple silicon, 16 GB unified memory"), "mps", 16.0, None, reserved_gib=4.0, unified=True),
+    "cpu-16gb": Machine(N_("CPU only, 16 GB RAM"), "cpu", 16.0, None, reserved_gib=4.0),
 }
 
 
@@ -253,6 +258,11 @@ class MemoryPlan:
     what: str = ""
 
     @property
+    def label(self) -> str:
+        """The placement's name as shown, in the course's language (`name` stays English: `placement=` takes it)."""
+        return _(self.name)
+
+    @property
     def offload(self) -> str | None:
         """"model", "group", "sequential", "turns" (UNets take turns on the GPU), or None (everything in place)."""
         for key in ("sequential", "model", "group", "turns"):
@@ -284,9 +294,9 @@ class MemoryPlan:
     def __str__(self) -> str:
         if self.machine:
             verdict = (_("plan on {machine}: {name}") if self.runs else _("does not fit on {machine}: {name}")).format(
-                machine=self.machine.name, name=self.name)
+                machine=self.machine.label, name=self.label)
         else:
-            verdict = (_("plan: {name}") if self.runs else _("does not fit: {name}")).format(name=self.name)
+            verdict = (_("plan: {name}") if self.runs else _("does not fit: {name}")).format(name=self.label)
         lines = [f"{self.what + ': ' if self.what else ''}{verdict}", *[f"  {line}" for line in self.arithmetic]]
         if self.code:
             lines += [_("code:"), *[f"  {line}" for line in self.code]]
@@ -349,7 +359,9 @@ def _encoded_words(n: int) -> str:
 def _vae_words(decoded_at_once: int, encoded_at_once: int) -> str:
     return f"{_decoded_words(decoded_at_once)}, {_encoded_words(encoded_at_once)}"
 
-DEVICE_NAMES = {"cuda": "GPU", "mps": "Apple GPU", "cpu": "CPU"}  # as the placements' names say them
+# The placements' names by device: identifiers (`placement=`, the plan log), shown with `plan.label`
+EVERYTHING_ON = {"cuda": N_("everything on the GPU"), "mps": N_("everything on the Apple GPU"), "cpu": N_("everything on the CPU")}
+TRAIN_ON = {"cuda": N_("train on the GPU"), "mps": N_("train on the Apple GPU"), "cpu": N_("train on the CPU")}
 
 
 def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | None = None, *, dtype=None,
@@ -433,7 +445,7 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
     unets = [part for part in parts if part.endswith("/unet")]
     others = [part for part in parts if part not in unets and part not in loras]
     candidates = []
-    everything = f"everything on the {DEVICE_NAMES.get(machine.device, machine.device)}"  # a placement's name
+    everything = EVERYTHING_ON.get(machine.device, f"everything on the {machine.device}")  # a placement's name
     if machine.device == "cpu" or machine.unified:
         need = PROCESS_GIB + weights + peak_work
         candidates.append((everything, need, 0.0, ("pipe.to(device)",),
@@ -450,7 +462,7 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
             largest = max(weight(part) for part in unets) + lora_gib  # a LoRA counts with each UNet it could be in
             gpu = max(resident + largest + peak_work, resident + sum(weight(part) for part in unets) + lora_gib) * MARGIN
             host = PROCESS_GIB + max(cast_gib, largest)
-            candidates.append(("the UNets take turns on the GPU", host, gpu,
+            candidates.append((N_("the UNets take turns on the GPU"), host, gpu,
                                ("text encoders and VAE: .to(device) once", "before each pipeline runs: its UNet .to(device), then the other UNet .to('cpu')"),
                                _("UNets take turns: text encoders + VAE {resident:.2f} stay, one UNet (largest "
                                  "{largest:.2f}) + {work:.2f} working, x {margin} = {gpu:.1f} GiB GPU; the idle UNet "
@@ -461,7 +473,7 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
         with_unet = sum(weight(part) for part in controlnets) + lora_gib
         gpu = max(weight(part) + working(part) + (with_unet if part.endswith("/unet") else 0)
                   for part in parts if part not in controlnets and part not in loras) * MARGIN
-        candidates.append(("model CPU offload", PROCESS_GIB + weights, gpu,
+        candidates.append((N_("model CPU offload"), PROCESS_GIB + weights, gpu,
                            ("pipe.enable_model_cpu_offload()  # and never pipe.to(device)",),
                            _("model offload: the largest model with its own working memory, x {margin} = {gpu:.1f} GiB "
                              "GPU; all {weights:.2f} GiB of weights stay resident in host RAM").format(
@@ -472,7 +484,7 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
             offloaded = weights - kept_gib
             ahead = max((layer(part) for part in parts if part not in kept), default=0.0)
             gpu = (SEQUENTIAL_GPU_GIB + ahead + kept_gib + peak_work) * MARGIN
-            candidates.append(("group offload", PROCESS_GIB + max(cast_gib, offloaded), gpu, GROUP_OFFLOAD_CODE,
+            candidates.append((N_("group offload"), PROCESS_GIB + max(cast_gib, offloaded), gpu, GROUP_OFFLOAD_CODE,
                                _("group offload: ({context} context and running layer, as sequential + {ahead:.2f} "
                                  "next layer, copied ahead + {kept:.2f} VAE, kept on the GPU + {work:.2f} working) x "
                                  "{margin} = {gpu:.1f} GiB GPU; the other {offloaded:.2f} GiB of weights pinned in host "
@@ -484,7 +496,7 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
             code += ("pipe.vae.enable_tiling()  # tiles only pictures larger than 1024x1024",)
             tiled_work = max([WORKING_GIB["vae"]] + [working(part) for part in parts if not part.endswith("/vae")])
         gpu = (SEQUENTIAL_GPU_GIB + tiled_work) * MARGIN
-        candidates.append(("sequential CPU offload", PROCESS_GIB + weights, gpu, code,
+        candidates.append((N_("sequential CPU offload"), PROCESS_GIB + weights, gpu, code,
                            _("sequential offload: one layer at a time, ({context} + {work:.2f}) x {margin} = {gpu:.1f} "
                              "GiB GPU, several times slower; all weights in host RAM").format(
                                context=SEQUENTIAL_GPU_GIB, work=tiled_work, margin=MARGIN, gpu=gpu)))
@@ -493,7 +505,7 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
         candidates = [candidate for candidate in candidates if candidate[0] == placement]
         if not candidates:
             raise ValueError(_("No placement {placement!r} on {machine}; the placements there: {known}.").format(
-                placement=placement, machine=machine.name, known=", ".join(known)))
+                placement=placement, machine=machine.label, known=", ".join(known)))
     budget_gpu = machine.gpu_gib if machine.gpu_gib else float("inf")
     # what the rehearsal needs to plan each call the lesson makes under this plan again (plan_for_call)
     arguments = {"function": "plan_memory", "names": list(names), "dtype": dtype_name, "mode": "full" if full else "tiny",
@@ -546,9 +558,9 @@ def recommend_memory_plan(machine: Machine | str | None = None, refiner: bool = 
         dtype = torch.float32 if (machine or this_machine()).device == "cpu" else torch.float16
     parts = model_parameters(names, "full")
     plan = plan_memory(names, height, width, dtype=dtype, machine=machine, mode="full", parameters=parts,
-                       what="SDXL base + refiner" if refiner else "SDXL base")
+                       what=_("SDXL base + refiner") if refiner else _("SDXL base"))
     if not plan.runs and plan.machine.device == "cpu":
-        plan.name, plan.code = "tiny mode: the real SDXL does not fit this CPU's RAM", (
+        plan.name, plan.code = N_("tiny mode: the real SDXL does not fit this CPU's RAM"), (
             "SDXL_TUTORIAL_MODE=tiny  # or mode = 'tiny' in a lesson's parameters cell",)
     return plan
 
@@ -666,7 +678,8 @@ def plan_training_memory(names=("sdxl-base",), height: int | None = None, width:
             weights=weights, lora=lora, stage=stage, cache=cache, margin=MARGIN, gpu=gpu, capacity=machine.gpu_gib,
             host=host, budget=machine.host_budget)
     arithmetic.append(f"{_('fits') if fits else _('too big')} · {line}")
-    name = f"train on the {DEVICE_NAMES.get(machine.device, machine.device)}" if fits else f"LoRA training of {' + '.join(names)} in {dtype_name} does not fit"
+    name = (TRAIN_ON.get(machine.device, f"train on the {machine.device}") if fits else
+            _("LoRA training of {names} in {dtype} does not fit").format(names=" + ".join(names), dtype=dtype_name))
     code = ("pipe.to(device)", "unet.enable_gradient_checkpointing()" if gradient_checkpointing else "",
             "pipe.vae.enable_slicing()" if decoded_at_once <= 1 else "") if fits else ()
     arguments = {"function": "plan_training_memory", "names": list(names), "dtype": dtype_name, "mode": "full" if full else "tiny",

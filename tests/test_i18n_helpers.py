@@ -56,3 +56,19 @@ def test_english_stays_the_default_and_comes_back():
     assert exercises.RESULTS["latent_shape"].message.startswith("height and width are swapped")
     with pytest.raises(ParameterError, match="seed=2.5 is not a whole number"):
         whole_number("seed", 2.5)
+
+
+def test_a_memory_plan_shows_its_placement_and_machine_in_portuguese_and_keeps_its_english_names(portuguese):
+    import torch
+
+    from helpers.memory import MACHINES, plan_memory
+
+    t4 = MACHINES["colab-t4"]
+    plan = plan_memory(["sdxl-base", "sdxl-refiner"], dtype=torch.float16, mode="full", machine=t4)
+    assert plan.name == "the UNets take turns on the GPU" and plan.offload == "turns"  # the identifier stays English
+    assert plan.label == "as UNets se revezam na GPU" and t4.label == "T4 gratuita do Colab" and t4.name == "free Colab T4"
+    assert str(plan).splitlines()[0].endswith("T4 gratuita do Colab: as UNets se revezam na GPU")
+    offloaded = plan_memory(["sdxl-base"], dtype=torch.float16, mode="full", machine=t4, placement="model CPU offload")
+    assert offloaded.name == "model CPU offload" and offloaded.runs
+    helpers.use_language("en")
+    assert plan.label == plan.name and t4.label == t4.name

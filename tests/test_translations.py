@@ -157,6 +157,14 @@ def test_only_learner_facing_strings_are_messages():
                      'f"{n:,} parameters"', '"loaded from:"']  # not a catalogue name, not a prompt
 
 
+def test_a_memory_plans_title_is_a_message_and_the_same_keyword_elsewhere_is_not():
+    source = ('plan = helpers.memory.plan_memory(["sdxl-base"], what="SDXL base")\n'
+              't4 = plan_training_memory(lora_parameters=n, what="LoRA training")\nshow_step(x, what="pred_original_sample")')
+    context = T.lesson_context({"cells": [{"cell_type": "code", "source": source}]})
+    texts = [message.text for message in T.code_messages(source, 0, "c", context) if message.kind == "string"]
+    assert texts == ['"SDXL base"', '"LoRA training"']
+
+
 def test_a_text_the_code_also_uses_as_data_is_not_a_message():
     source = ('four = "LCM-LoRA, 4 steps"\nright = {four: 0.9, "Euler, 4 steps": 0.6}\n'
               'print(f"{right[four]:.0%}", "LCM-LoRA, 4 steps")\nshow(x, titles=["Euler, 4 steps", "Euler, 30 steps"])\n'

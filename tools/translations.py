@@ -56,6 +56,8 @@ SHOWN_BY_CALL = {"print", "expect_trained", "set_title", "set_xlabel", "set_ylab
                  "ylabel", "Markdown", "measure"}
 SHOWN_BY_METHOD = {"text", "annotate"}  # ax.text(...), plt.annotate(...) (a bare `text(...)` is helpers.checks.text)
 SHOWN_BY_KEYWORD = {"title", "titles", "suptitle", "label", "labels", "xlabel", "ylabel", "hint", "desc", "description"}
+# Keywords shown only in the calls named here: a memory plan's title, printed at the head of the plan (helpers.memory).
+SHOWN_BY_KEYWORD_OF = {"what": {"plan_memory", "plan_training_memory"}}
 # Calls whose string arguments pass text through to what is shown (", ".join(...), "...".format(...)).
 PASSING_THROUGH = {"join", "format"}
 # The call that names the language of the course's own messages (helpers.use_language): its string is the edition's
@@ -174,7 +176,8 @@ def _context_expressions(tree: ast.AST):
             method = isinstance(node.func, ast.Attribute) and name in SHOWN_BY_METHOD
             if name in SHOWN_BY_CALL or name == LANGUAGE_CALL or method:
                 yield from node.args[1:] if name == "expect_trained" else node.args
-            yield from (keyword.value for keyword in node.keywords if keyword.arg in SHOWN_BY_KEYWORD)
+            yield from (keyword.value for keyword in node.keywords
+                        if keyword.arg in SHOWN_BY_KEYWORD or name in SHOWN_BY_KEYWORD_OF.get(keyword.arg, ()))
         elif isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):  # raise Error("..."): its arguments
             yield from [*node.exc.args, *(keyword.value for keyword in node.exc.keywords)]
         elif isinstance(node, ast.Assert) and node.msg is not None:
@@ -330,11 +333,12 @@ def lesson_messages(notebook: dict) -> tuple[list[Message], list[Message]]:
 
 
 def helpers_messages(folder: Path = HELPERS) -> list[Message]:
-    """Every `_("...")` in the helpers' code: the messages the course's checks, exercises and helpers show."""
+    """Every `_("...")` and `N_("...")` in the helpers' code: the messages the course's checks, exercises and helpers
+    show (N_ marks a name kept in English as an identifier and translated where it is shown)."""
     messages = []
     for path in sorted(folder.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_" and node.args
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("_", "N_") and node.args
                     and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
                 where = str(path.relative_to(folder.parent))
                 messages.append(Message(node.lineno, where, "helpers", len(messages), node.args[0].value))
