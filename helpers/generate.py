@@ -41,6 +41,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from .i18n import _
+
 # The course's names for what to draw with: (base, refiner or None), each a helpers.models catalogue name.
 MODELS = {
     "sdxl-base": ("sdxl-base", None),
@@ -143,13 +145,13 @@ def parse_arguments(argv=None) -> argparse.Namespace:
 def read_prompt_file(path: Path) -> list[tuple[int, dict]]:
     """(line number, fields) for every prompt in the file; a malformed line is a BadInput naming its number."""
     if not path.exists():
-        raise BadInput(f"The prompt file {path} does not exist.")
+        raise BadInput(_("The prompt file {path} does not exist.").format(path=path))
     if not path.is_file():
-        raise BadInput(f"The prompt file {path} is not a file.")
+        raise BadInput(_("The prompt file {path} is not a file.").format(path=path))
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
-        raise BadInput(f"The prompt file {path} is not UTF-8 text ({error}).") from None
+        raise BadInput(_("The prompt file {path} is not UTF-8 text ({error}).").format(path=path, error=error)) from None
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
         rows = []
@@ -159,17 +161,17 @@ def read_prompt_file(path: Path) -> list[tuple[int, dict]]:
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as error:
-                raise BadInput(f"{path}, line {number}: not valid JSON ({error.msg}). Each line is one object, "
-                               '{"prompt": "...", ...}.') from None
+                raise BadInput(_('{path}, line {number}: not valid JSON ({error}). Each line is one object, '
+                                 '{{"prompt": "...", ...}}.').format(path=path, number=number, error=error.msg)) from None
             if not isinstance(row, dict):
-                raise BadInput(f"{path}, line {number}: a line must be a JSON object like {{\"prompt\": \"a red circle\"}}, "
-                               f"got {type(row).__name__}.")
+                raise BadInput(_('{path}, line {number}: a line must be a JSON object like {{"prompt": "a red circle"}}, '
+                                 'got {kind}.').format(path=path, number=number, kind=type(row).__name__))
             rows.append((number, row))
     elif suffix == ".csv":
         reader = csv.reader(io.StringIO(text, newline=""))  # quoted fields may hold commas and line breaks
         header = next(reader, None)
         if header is None or not [name for name in header if name.strip()]:
-            raise BadInput(f"The prompt file {path} is empty: a .csv file starts with a header row, e.g. prompt,seed.")
+            raise BadInput(_("The prompt file {path} is empty: a .csv file starts with a header row, e.g. prompt,seed.").format(path=path))
         header = [name.strip() for name in header]
         rows = []
         while True:
@@ -179,24 +181,27 @@ def read_prompt_file(path: Path) -> list[tuple[int, dict]]:
             except StopIteration:
                 break
             except csv.Error as error:
-                raise BadInput(f"{path}, line {number}: not valid CSV ({error}).") from None
+                raise BadInput(_("{path}, line {number}: not valid CSV ({error}).").format(path=path, number=number, error=error)) from None
             if not any(value.strip() for value in values):
                 continue
             if len(values) != len(header):
-                raise BadInput(f"{path}, line {number}: {len(values)} values for {len(header)} columns ({', '.join(header)}).")
+                raise BadInput(_("{path}, line {number}: {values} values for {columns} columns ({names}).").format(
+                    path=path, number=number, values=len(values), columns=len(header), names=", ".join(header)))
             rows.append((number, {name: value for name, value in zip(header, values) if value.strip() != ""}))
         _check_fields(path, 1, dict.fromkeys(header))
     else:
         rows = [(number, {"prompt": line.strip()}) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
     if not rows:
-        raise BadInput(f"The prompt file {path} is empty: write one prompt a line (or one JSON object a line in a .jsonl file).")
+        raise BadInput(_("The prompt file {path} is empty: write one prompt a line (or one JSON object a line in a .jsonl "
+                          "file).").format(path=path))
     return rows
 
 
 def _check_fields(path: Path, number: int, row: dict) -> None:
     unknown = [name for name in row if name not in FIELDS]
     if unknown:
-        raise BadInput(f"{path}, line {number}: unknown field {unknown[0]!r}; the fields are {', '.join(FIELDS)}.")
+        raise BadInput(_("{path}, line {number}: unknown field {field!r}; the fields are {fields}.").format(
+            path=path, number=number, field=unknown[0], fields=", ".join(FIELDS)))
 
 
 def _whole(path, number, name, value, smallest):
@@ -204,9 +209,11 @@ def _whole(path, number, name, value, smallest):
         try:
             value = int(value.strip())
         except ValueError:
-            raise BadInput(f"{path}, line {number}: {name} must be a whole number, got {value!r}.") from None
+            raise BadInput(_("{path}, line {number}: {name} must be a whole number, got {value!r}.").format(
+                path=path, number=number, name=name, value=value)) from None
     if isinstance(value, bool) or not isinstance(value, int) or value < smallest:
-        raise BadInput(f"{path}, line {number}: {name} must be a whole number >= {smallest}, got {value!r}.")
+        raise BadInput(_("{path}, line {number}: {name} must be a whole number >= {smallest}, got {value!r}.").format(
+            path=path, number=number, name=name, smallest=smallest, value=value))
     return value
 
 
@@ -216,7 +223,7 @@ def _number(path, number, name, value):
     except ValueError:
         value = None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-        raise BadInput(f"{path}, line {number}: {name} must be a number.")
+        raise BadInput(_("{path}, line {number}: {name} must be a number.").format(path=path, number=number, name=name))
     return float(value)
 
 
@@ -226,29 +233,30 @@ def validate(arguments: argparse.Namespace) -> Job:
     from .models import ModelUnavailableError, current_mode, defaults, model_path
 
     if arguments.model not in MODELS:
-        raise BadInput(f"Unknown model {arguments.model!r}. Valid models: {', '.join(MODELS)}.")
+        raise BadInput(_("Unknown model {model!r}. Valid models: {models}.").format(model=arguments.model, models=", ".join(MODELS)))
     try:
         mode = current_mode(arguments.mode)
     except ValueError as error:
         raise BadInput(str(error)) from None
     if arguments.seeds < 1:
-        raise BadInput(f"--seeds must be at least 1 (pictures per prompt), got {arguments.seeds}.")
+        raise BadInput(_("--seeds must be at least 1 (pictures per prompt), got {value}.").format(value=arguments.seeds))
     if arguments.first_seed < 0:
-        raise BadInput(f"--first-seed must be >= 0, got {arguments.first_seed}.")
+        raise BadInput(_("--first-seed must be >= 0, got {value}.").format(value=arguments.first_seed))
     if arguments.batch_size < 1:
-        raise BadInput(f"--batch-size must be at least 1, got {arguments.batch_size}.")
+        raise BadInput(_("--batch-size must be at least 1, got {value}.").format(value=arguments.batch_size))
     if arguments.cpu_threads < 1:
-        raise BadInput(f"--cpu-threads must be at least 1 (torch threads per process on a CPU), got {arguments.cpu_threads}.")
+        raise BadInput(_("--cpu-threads must be at least 1 (torch threads per process on a CPU), got {value}.").format(
+            value=arguments.cpu_threads))
     base, refiner = MODELS[arguments.model]
     if refiner and not 0 < arguments.denoising_end < 1:
-        raise BadInput(f"--denoising-end must be between 0 and 1 (e.g. 0.8), got {arguments.denoising_end}.")
+        raise BadInput(_("--denoising-end must be between 0 and 1 (e.g. 0.8), got {value}.").format(value=arguments.denoising_end))
     out = arguments.out
     if out.exists() and not out.is_dir():
-        raise BadInput(f"The output folder {out} is a file. Choose a folder (it is created if missing).")
+        raise BadInput(_("The output folder {out} is a file. Choose a folder (it is created if missing).").format(out=out))
     for parent in out.parents:
         if parent.exists():
             if not parent.is_dir():
-                raise BadInput(f"The output folder {out} cannot be made: {parent} is a file.")
+                raise BadInput(_("The output folder {out} cannot be made: {parent} is a file.").format(out=out, parent=parent))
             break
     try:
         common = defaults(base, mode, height=arguments.height, width=arguments.width,
@@ -261,10 +269,10 @@ def validate(arguments: argparse.Namespace) -> Job:
         _check_fields(path, number, row)
         prompt = row.get("prompt")
         if not isinstance(prompt, str) or not prompt.strip():
-            raise BadInput(f"{path}, line {number}: no prompt (a non-empty text in the field \"prompt\").")
+            raise BadInput(_('{path}, line {number}: no prompt (a non-empty text in the field "prompt").').format(path=path, number=number))
         negative = row.get("negative_prompt", arguments.negative_prompt)
         if negative is not None and not isinstance(negative, str):
-            raise BadInput(f"{path}, line {number}: negative_prompt must be a text.")
+            raise BadInput(_("{path}, line {number}: negative_prompt must be a text.").format(path=path, number=number))
         height = _whole(path, number, "height", row.get("height", common.height), 8)
         width = _whole(path, number, "width", row.get("width", common.width), 8)
         try:
@@ -330,7 +338,7 @@ def append_line(path: Path, record: dict) -> None:
     descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         if os.write(descriptor, data) != len(data):
-            raise OSError(f"could not append a whole line to {path} (disk full?)")
+            raise OSError(_("could not append a whole line to {path} (disk full?)").format(path=path))
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
@@ -352,8 +360,8 @@ def read_manifest_lines(out: Path, repair: bool = False) -> list[dict]:
             try:
                 records.append(json.loads(line))
             except json.JSONDecodeError:
-                raise RuntimeError(f"{part}, line {number} is not valid JSON: the manifest was edited by hand? "
-                                   f"Remove that line and run again (its picture is then given a new line).") from None
+                raise RuntimeError(_("{part}, line {number} is not valid JSON: the manifest was edited by hand? Remove that "
+                                     "line and run again (its picture is then given a new line).").format(part=part, number=number)) from None
     return records
 
 
@@ -433,10 +441,11 @@ def load_pipelines(job: Job, device: str):
     width = max(item.width for item in job.items)
     # A call of `batch_size` pictures: the UNet works on all of them at once, the VAE (sliced below) decodes one at a time.
     plan = plan_memory(names, height, width, mode=job.mode, pictures_per_call=job.batch_size,
-                       what=f"{job.model}, {job.batch_size} picture{'s' if job.batch_size > 1 else ''} a call").require()
+                       what=(_("{model}, {count} pictures a call") if job.batch_size > 1 else
+                             _("{model}, {count} picture a call")).format(model=job.model, count=job.batch_size)).require()
     if refiner_name and plan.offload not in (None, "turns"):
-        raise WontFitError(f"{plan}\nBase + refiner needs both on the GPU, at once or taking turns (lesson 06); "
-                           "this GPU is too small: use --model sdxl-base here.")
+        raise WontFitError(f"{plan}\n" + _("Base + refiner needs both on the GPU, at once or taking turns (lesson 06); "
+                                            "this GPU is too small: use --model sdxl-base here."))
     dtype = pick_dtype(torch.device(device).type)
     weights = dict(dtype=dtype, variant="fp16", use_safetensors=True)
     with _no_loading_bars():
@@ -465,7 +474,7 @@ def _no_loading_bars():
     from transformers.utils import logging as transformers_logging
 
     enabled = [(library, library.is_progress_bar_enabled()) for library in (diffusers_logging, transformers_logging)]
-    for library, _ in enabled:
+    for library, _enabled in enabled:
         library.disable_progress_bar()
     try:
         yield
@@ -612,17 +621,22 @@ def _draw_calls(job: Job, calls: list, missing: set, state, device: str) -> tupl
 
 
 def describe(summary: dict) -> str:
-    lines = [f"{summary['made']} pictures made, {summary['already_there']} already there, of {summary['pictures']} "
-             f"({summary['processes']} process{'es' if summary['processes'] > 1 else ''}, batch size {summary['batch_size']}, "
-             f"{summary['model']}, {summary['mode']} mode) in {summary['seconds']:.1f} s"]
+    processes = (_("{count} processes") if summary["processes"] > 1 else _("{count} process")).format(count=summary["processes"])
+    lines = [_("{made} pictures made, {there} already there, of {pictures} ({processes}, batch size {batch_size}, {model}, "
+               "{mode} mode) in {seconds:.1f} s").format(
+        made=summary["made"], there=summary["already_there"], pictures=summary["pictures"], processes=processes,
+        batch_size=summary["batch_size"], model=summary["model"], mode=summary["mode"], seconds=summary["seconds"])]
     for row in summary["per_process"]:
         rate = row["pictures"] / row["seconds"] if row["seconds"] > 0 and row["pictures"] else 0.0
-        lines.append(f"  process {row['process']} ({row['device']}): {row['pictures']} pictures in {row['seconds']:.1f} s "
-                     f"= {rate:.2f} pictures/s (after {row['load_seconds']:.1f} s starting and loading)")
+        lines.append("  " + _("process {process} ({device}): {pictures} pictures in {seconds:.1f} s = {rate:.2f} pictures/s "
+                              "(after {loading:.1f} s starting and loading)").format(
+            process=row["process"], device=row["device"], pictures=row["pictures"], seconds=row["seconds"], rate=rate,
+            loading=row["load_seconds"]))
     if summary.get("redrawn"):
-        lines.append(f"  {summary['redrawn']} already there drawn again (not written): they share a call with a missing picture")
+        lines.append("  " + _("{count} already there drawn again (not written): they share a call with a missing "
+                              "picture").format(count=summary["redrawn"]))
     if summary.get("duplicates_skipped"):
-        lines.append(f"  {summary['duplicates_skipped']} duplicate (prompt, settings, seed) skipped")
+        lines.append("  " + _("{count} duplicate (prompt, settings, seed) skipped").format(count=summary["duplicates_skipped"]))
     return "\n".join(lines)
 
 
@@ -632,7 +646,7 @@ def main(argv=None) -> int:
         job = validate(arguments)
     except BadInput as error:  # every process finds the same problem; one says it
         if os.environ.get("RANK", "0") == "0":
-            print(f"generate: error: {error}\nNothing was written.", file=sys.stderr)
+            print(_("generate: error: {error}\nNothing was written.").format(error=error), file=sys.stderr)
         return 2
     run(job)
     return 0

@@ -11,11 +11,16 @@ not one line per value.
 from __future__ import annotations
 
 import gettext
+import os
+import warnings
 from pathlib import Path
 
 LOCALES = Path(__file__).parent / "locale"
 DOMAIN = "helpers"
 ENGLISH = "en"
+# use_language also sets this variable, so that the processes a lesson starts (the generation script under `accelerate
+# launch`, lesson 11) speak the lesson's language; a learner may set it too.
+LANGUAGE_VARIABLE = "SDXL_TUTORIAL_LANGUAGE"
 
 _translation: gettext.NullTranslations = gettext.NullTranslations()
 _language = ENGLISH
@@ -36,6 +41,7 @@ def use_language(language: str) -> None:
     _translation = (gettext.NullTranslations() if language == ENGLISH else
                     gettext.translation(DOMAIN, LOCALES, languages=[language.replace("-", "_")]))
     _language = language
+    os.environ[LANGUAGE_VARIABLE] = language
 
 
 def current_language() -> str:
@@ -51,3 +57,10 @@ def N_(message: str) -> str:
 def _(message: str) -> str:
     """`message` in the language chosen with use_language (English when it has no translation)."""
     return _translation.gettext(message)
+
+
+if os.environ.get(LANGUAGE_VARIABLE, ENGLISH) != ENGLISH:
+    try:
+        use_language(os.environ[LANGUAGE_VARIABLE])
+    except ValueError as error:
+        warnings.warn(f"{LANGUAGE_VARIABLE}={os.environ[LANGUAGE_VARIABLE]!r} is ignored: {error}", stacklevel=2)

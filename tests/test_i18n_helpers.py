@@ -72,3 +72,38 @@ def test_a_memory_plan_shows_its_placement_and_machine_in_portuguese_and_keeps_i
     assert offloaded.name == "model CPU offload" and offloaded.runs
     helpers.use_language("en")
     assert plan.label == plan.name and t4.label == t4.name
+
+
+def test_the_generation_scripts_summary_speaks_the_lessons_language(portuguese):
+    from helpers.generate import describe
+
+    summary = {"made": 3, "already_there": 5, "pictures": 8, "processes": 2, "batch_size": 2, "model": "sdxl-base",
+               "mode": "tiny", "seconds": 1.25, "redrawn": 1, "per_process": [
+                   {"process": 0, "device": "cpu", "pictures": 3, "seconds": 1.0, "load_seconds": 0.2}]}
+    assert describe(summary).splitlines() == [
+        "3 imagens feitas, 5 já existiam, de 8 (2 processos, batch de 2, sdxl-base, modo tiny) em 1.2 s",
+        "  processo 0 (cpu): 3 imagens em 1.0 s = 3.00 imagens/s (depois de 0.2 s iniciando e carregando)",
+        "  1 que já existiam desenhadas de novo (não gravadas): dividem uma chamada com uma imagem que faltava"]
+
+
+def test_a_process_a_lesson_starts_speaks_its_language(portuguese, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    assert os.environ["SDXL_TUTORIAL_LANGUAGE"] == "pt-BR"  # set by use_language, inherited by child processes
+    run = subprocess.run([sys.executable, "-m", "helpers.generate", "--prompts", str(tmp_path / "missing.txt"),
+                          "--out", str(tmp_path / "out")], capture_output=True, text=True, env=os.environ.copy())
+    assert run.returncode == 2
+    assert f"O arquivo de prompts {tmp_path / 'missing.txt'} não existe." in run.stderr and "Nada foi gravado." in run.stderr
+
+
+def test_an_unknown_language_in_the_environment_is_ignored_with_a_warning_that_says_why():
+    import os
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-c", "import helpers; print(helpers.i18n.current_language())"],
+                         capture_output=True, text=True, env={**os.environ, "SDXL_TUTORIAL_LANGUAGE": "klingon"})
+    assert run.returncode == 0 and run.stdout.strip() == "en"
+    assert "SDXL_TUTORIAL_LANGUAGE='klingon' is ignored" in run.stderr and "use_language('en')" in run.stderr

@@ -157,6 +157,13 @@ def test_only_learner_facing_strings_are_messages():
                      'f"{n:,} parameters"', '"loaded from:"']  # not a catalogue name, not a prompt
 
 
+def test_an_f_string_whose_only_words_are_a_fields_branches_is_a_message():
+    source = "print(f\"{name:38}{plan.label if plan.runs else 'does not fit'}\")\nprint(f\"{a}{b}\")"
+    context = T.lesson_context({"cells": [{"cell_type": "code", "source": source}]})
+    texts = [message.text for message in T.code_messages(source, 0, "c", context) if message.kind == "string"]
+    assert texts == ["f\"{name:38}{plan.label if plan.runs else 'does not fit'}\""]
+
+
 def test_a_memory_plans_title_is_a_message_and_the_same_keyword_elsewhere_is_not():
     source = ('plan = helpers.memory.plan_memory(["sdxl-base"], what="SDXL base")\n'
               't4 = plan_training_memory(lora_parameters=n, what="LoRA training")\nshow_step(x, what="pred_original_sample")')

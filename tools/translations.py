@@ -260,8 +260,27 @@ def _is_language_call(tree: ast.AST, string: ast.AST) -> bool:
 
 
 def _has_letters(node: ast.AST) -> bool:
-    """Whether a literal has letters outside its {...} fields (a word a learner reads, in a place a learner reads it)."""
-    return bool(re.search(r"[A-Za-z]", skeleton(node)))
+    """Whether a literal has letters outside its {...} fields, or in the words a field prints at its top
+    (`{'yes' if ok else 'no'}`, _field_words_aside): a word a learner reads, in a place a learner reads it."""
+    return bool(re.search(r"[A-Za-z]", skeleton(node) + " ".join(_field_words(node))))
+
+
+def _field_words(node: ast.AST) -> list[str]:
+    """The words an f-string's fields print at their top (those _field_words_aside sets aside)."""
+    if not isinstance(node, ast.JoinedStr):
+        return []
+    words = []
+    for value in (part.value for part in node.values if isinstance(part, ast.FormattedValue)):
+        if isinstance(value, ast.IfExp):
+            candidates = [value.body, value.orelse]
+        elif isinstance(value, ast.BoolOp):
+            candidates = value.values
+        elif isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "join":
+            candidates = [value.func.value]
+        else:
+            candidates = []
+        words += [c.value for c in candidates if isinstance(c, ast.Constant) and isinstance(c.value, str)]
+    return words
 
 
 def _has_words(node: ast.AST) -> bool:
