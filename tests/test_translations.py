@@ -162,6 +162,9 @@ def test_an_f_string_whose_only_words_are_a_fields_branches_is_a_message():
     context = T.lesson_context({"cells": [{"cell_type": "code", "source": source}]})
     texts = [message.text for message in T.code_messages(source, 0, "c", context) if message.kind == "string"]
     assert texts == ["f\"{name:38}{plan.label if plan.runs else 'does not fit'}\""]
+    header = T.Message(0, "c", "string", 0, "f\"{'scheduler':16} {'share of a step':>16}\"")  # a text that is a whole field
+    assert T.translation_problem(header, "f\"{'scheduler':16} {'fração do passo':>16}\"") is None
+    assert "fields differ" in T.translation_problem(header, "f\"{'scheduler':16} {'fração do passo':>12}\"")
 
 
 def test_a_memory_plans_title_is_a_message_and_the_same_keyword_elsewhere_is_not():

@@ -271,7 +271,9 @@ def _field_words(node: ast.AST) -> list[str]:
         return []
     words = []
     for value in (part.value for part in node.values if isinstance(part, ast.FormattedValue)):
-        if isinstance(value, ast.IfExp):
+        if isinstance(value, ast.Constant):
+            candidates = [value]
+        elif isinstance(value, ast.IfExp):
             candidates = [value.body, value.orelse]
         elif isinstance(value, ast.BoolOp):
             candidates = value.values
@@ -498,11 +500,14 @@ def read_catalogue(path: Path) -> dict:
 def _field_words_aside(value: ast.AST) -> ast.AST:
     """An f-string field's expression with the words it prints set aside: the branches of a conditional that is the
     whole field (`{'yes' if ok else 'no'}`), the operands of a whole-field `or`/`and`, a whole-field `" and ".join(...)`'s
-    separator. Anywhere deeper (a key, a call's argument) a string is the program's and must stay."""
+    separator, a text that is the whole field (`{'share of a step':>16}`). Anywhere deeper (a key, a call's argument) a
+    string is the program's and must stay."""
     def aside(node):
         return ast.Constant("<shown>") if isinstance(node, ast.Constant) and isinstance(node.value, str) else node
 
     value = copy.deepcopy(value)
+    if isinstance(value, ast.Constant):  # a text formatted in place, {'share of a step':>16}
+        return aside(value)
     if isinstance(value, ast.IfExp):
         value.body, value.orelse = aside(value.body), aside(value.orelse)
     elif isinstance(value, ast.BoolOp):
