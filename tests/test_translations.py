@@ -169,10 +169,11 @@ def test_an_f_string_whose_only_words_are_a_fields_branches_is_a_message():
 
 def test_a_memory_plans_title_is_a_message_and_the_same_keyword_elsewhere_is_not():
     source = ('plan = helpers.memory.plan_memory(["sdxl-base"], what="SDXL base")\n'
-              't4 = plan_training_memory(lora_parameters=n, what="LoRA training")\nshow_step(x, what="pred_original_sample")')
+              't4 = plan_training_memory(lora_parameters=n, what="LoRA training")\nshow_step(x, what="pred_original_sample")\n'
+              'planned = dict(batch_size=1, what="on a T4")')
     context = T.lesson_context({"cells": [{"cell_type": "code", "source": source}]})
     texts = [message.text for message in T.code_messages(source, 0, "c", context) if message.kind == "string"]
-    assert texts == ['"SDXL base"', '"LoRA training"']
+    assert texts == ['"SDXL base"', '"LoRA training"', '"on a T4"']  # dict(...): the arguments passed on with **
 
 
 def test_a_text_the_code_also_uses_as_data_is_not_a_message():

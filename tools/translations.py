@@ -57,7 +57,8 @@ SHOWN_BY_CALL = {"print", "expect_trained", "set_title", "set_xlabel", "set_ylab
 SHOWN_BY_METHOD = {"text", "annotate"}  # ax.text(...), plt.annotate(...) (a bare `text(...)` is helpers.checks.text)
 SHOWN_BY_KEYWORD = {"title", "titles", "suptitle", "label", "labels", "xlabel", "ylabel", "hint", "desc", "description"}
 # Keywords shown only in the calls named here: a memory plan's title, printed at the head of the plan (helpers.memory).
-SHOWN_BY_KEYWORD_OF = {"what": {"plan_memory", "plan_training_memory"}}
+# (or gathered in a dict(...) that the lesson passes on to them with **).
+SHOWN_BY_KEYWORD_OF = {"what": {"plan_memory", "plan_training_memory", "dict"}}
 # Calls whose string arguments pass text through to what is shown (", ".join(...), "...".format(...)).
 PASSING_THROUGH = {"join", "format"}
 # The call that names the language of the course's own messages (helpers.use_language): its string is the edition's
