@@ -165,6 +165,17 @@ def test_an_f_string_whose_only_words_are_a_fields_branches_is_a_message():
     header = T.Message(0, "c", "string", 0, "f\"{'scheduler':16} {'share of a step':>16}\"")  # a text that is a whole field
     assert T.translation_problem(header, "f\"{'scheduler':16} {'fração do passo':>16}\"") is None
     assert "fields differ" in T.translation_problem(header, "f\"{'scheduler':16} {'fração do passo':>12}\"")
+    branch = T.Message(0, "c", "string", 0, "f\"{name:26} {f'right {share:.0%}' if tiny else '':12}\"")  # an f-string branch
+    assert T.translation_problem(branch, "f\"{name:26} {f'certas {share:.0%}' if tiny else '':12}\"") is None
+    assert "fields differ" in T.translation_problem(branch, "f\"{name:26} {f'certas {share:.1%}' if tiny else '':12}\"")
+
+
+def test_the_leftovers_report_finds_output_that_reads_as_english(tmp_path):
+    outputs = [{"output_type": "stream", "name": "stdout", "text": ["3 pictures made, 5 already there\n", "3 imagens feitas\n"]},
+               {"output_type": "execute_result", "data": {"text/plain": "the UNets take turns on the GPU"}}]
+    (tmp_path / "06_x.ipynb").write_text(json.dumps({"cells": [{"cell_type": "code", "outputs": outputs}]}))
+    assert T.leftovers(tmp_path) == ["06_x, cell 0: 3 pictures made, 5 already there",
+                                     "06_x, cell 0: the UNets take turns on the GPU"]
 
 
 def test_a_memory_plans_title_is_a_message_and_the_same_keyword_elsewhere_is_not():

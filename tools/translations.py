@@ -282,7 +282,9 @@ def _field_words(node: ast.AST) -> list[str]:
             candidates = [value.func.value]
         else:
             candidates = []
-        words += [c.value for c in candidates if isinstance(c, ast.Constant) and isinstance(c.value, str)]
+        for candidate in candidates:  # a text, or the text of an f-string around its fields
+            parts = candidate.values if isinstance(candidate, ast.JoinedStr) else [candidate]
+            words += [part.value for part in parts if isinstance(part, ast.Constant) and isinstance(part.value, str)]
     return words
 
 
@@ -503,7 +505,9 @@ def _field_words_aside(value: ast.AST) -> ast.AST:
     whole field (`{'yes' if ok else 'no'}`), the operands of a whole-field `or`/`and`, a whole-field `" and ".join(...)`'s
     separator, a text that is the whole field (`{'share of a step':>16}`). Anywhere deeper (a key, a call's argument) a
     string is the program's and must stay."""
-    def aside(node):
+    def aside(node):  # a text, or an f-string's text around its fields (the fields stay, compared)
+        if isinstance(node, ast.JoinedStr):
+            return ast.JoinedStr([aside(part) for part in node.values])
         return ast.Constant("<shown>") if isinstance(node, ast.Constant) and isinstance(node.value, str) else node
 
     value = copy.deepcopy(value)
@@ -703,13 +707,39 @@ def check(language: str, notebooks: Path = NOTEBOOKS, catalogues: Path = CATALOG
     return problems
 
 
+ENGLISH_WORDS = re.compile(r"\b(the|of|with|and|from|into|each|is|are|was|were|not|this|that|these|its|their|has|have|"
+                           r"picture|pictures|steps?|right|without|layers?|seconds?|loaded|made|already)\b")
+
+
+def leftovers(folder: Path, least: int = 2) -> list[str]:
+    """Output lines of executed lessons (e.g. _site/pt-BR/executed, which `make site` writes) that read as English: `least`
+    or more common English words. A report for translators: what a learner of the edition still reads in English
+    (library output is expected to stay; a label the code uses as data, see docs/maintaining.md, too)."""
+    found = []
+    for path in sorted(Path(folder).glob("*.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        for number, cell in enumerate(cells):
+            for output in cell.get("outputs", []):
+                text = output.get("text") or output.get("data", {}).get("text/plain") or ""
+                for line in ("".join(text) if isinstance(text, list) else text).splitlines():
+                    if len(ENGLISH_WORDS.findall(line)) >= least:
+                        found.append(f"{path.stem}, cell {number}: {line.strip()[:160]}")
+    return found
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="check, change nothing (what the tests do)")
     parser.add_argument("--language", choices=LANGUAGES, action="append", help="default: every language")
     parser.add_argument("--lessons", nargs="*", help="update only these lessons (numbers or names)")
     parser.add_argument("--helpers", action="store_true", help="update only the helpers' catalogue, and compile it")
+    parser.add_argument("--leftovers", type=Path, metavar="FOLDER", help="report the output lines of the executed lessons "
+                        "in FOLDER that read as English (e.g. _site/pt-BR/executed after `make site`); changes nothing")
     arguments = parser.parse_args(argv)
+    if arguments.leftovers:
+        lines = leftovers(arguments.leftovers)
+        print("\n".join(lines) + f"\n{len(lines)} output lines read as English in {arguments.leftovers}")
+        return 0
     failed = False
     for language in arguments.language or LANGUAGES:
         if arguments.check:
