@@ -534,7 +534,9 @@ def page_problems(notebook) -> list[str]:
     for number, text in output_texts(notebook):
         lines = text.rstrip("\n").count("\n") + 1
         if lines > SCREEN_LINES and not text.lstrip().startswith("<"):
-            problems.append(f"cell {number}: an output of {lines} lines, longer than a screen ({SCREEN_LINES})")
+            repeated = max(set(text.splitlines()), key=text.splitlines().count)  # what fills it, most often
+            problems.append(f"cell {number}: an output of {lines} lines, longer than a screen ({SCREEN_LINES}); its most "
+                            f"frequent line: {repeated[:160]!r}")
         for what, pattern in FORBIDDEN_OUTPUT.items():
             found = pattern.search(text)
             if found:
@@ -652,7 +654,8 @@ def build(out: Path = SITE, wanted: list[str] | None = None, jobs: int = 2, read
         executed, seconds = execute(lesson, edition_notebooks)
         make_deterministic(executed)
         problems = page_problems(executed)
-        if problems:
+        if problems:  # the executed lesson is kept to be looked at; no page is written
+            nbformat.write(executed, folder / EXECUTED / lesson.notebook)
             raise SiteError(f"{lesson.edition.folder or ''}{'/' if lesson.edition.folder else ''}{lesson.name} shows what "
                             "a static page must not:\n  " + "\n  ".join(problems))
         page = lesson_page(executed, lessons, lessons.index(lesson), where)
