@@ -586,7 +586,8 @@ def pipeline_generator(pipe):
     def generate(prompt, **parameters):
         unknown = set(parameters) - known
         if unknown:
-            raise ValueError(f"Unsupported parameters {sorted(unknown)}; this server takes {sorted(known)}.")
+            raise ValueError(_("Unsupported parameters {unknown}; this server takes {known}.").format(
+                unknown=sorted(unknown), known=sorted(known)))
         seed = parameters.pop("seed", None)
         return pipe(prompt, generator=seeded(seed) if seed is not None else None, **parameters).images[0]
 

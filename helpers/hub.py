@@ -8,12 +8,14 @@ import sys
 
 import huggingface_hub
 
+from .i18n import N_, _
+
 
 class MissingTokenError(RuntimeError):
     """No Hugging Face token was found; the message says how to provide one (see 00_setup)."""
 
 
-HOW_TO_PROVIDE_A_TOKEN = (
+HOW_TO_PROVIDE_A_TOKEN = N_(  # shown with _(), in the course's language
     'No Hugging Face token was found. Create a "read" token at https://huggingface.co/settings/tokens, then either:\n'
     "  - in a terminal, before starting Jupyter: export HF_TOKEN=...\n"
     "    (a kernel that is already running does not see it: restart the kernel)\n"
@@ -54,7 +56,7 @@ def get_token(required=False):
         if token:
             return token
     if required:
-        raise MissingTokenError(HOW_TO_PROVIDE_A_TOKEN)
+        raise MissingTokenError(_(HOW_TO_PROVIDE_A_TOKEN))
     return None
 
 
@@ -64,9 +66,10 @@ def describe_token(token):
     Explained in 00_setup.
     """
     if token is None or token == "":
-        return "no token"
+        return _("no token")
     if not isinstance(token, str):
-        raise TypeError(f"A token is a string, got {type(token).__name__}.")
+        raise TypeError(_("A token is a string, got {kind}.").format(kind=type(token).__name__))
     if token.startswith("hf_"):
-        return f"a token is set (hf_…, {len(token)} characters)"
-    return f"a token is set ({len(token)} characters; it does not start with hf_, so check it is a Hugging Face token)"
+        return _("a token is set (hf_…, {count} characters)").format(count=len(token))
+    return _("a token is set ({count} characters; it does not start with hf_, so check it is a Hugging Face "
+             "token)").format(count=len(token))

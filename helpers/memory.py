@@ -180,7 +180,7 @@ def cap_gpu_to_declared_machine() -> str | None:
     total = torch.cuda.mem_get_info()[1] / GIB
     torch.cuda.set_per_process_memory_fraction(min(1.0, machine.gpu_gib / total))
     return _("GPU memory capped at {cap:g} GiB of {total:.1f} ({machine})").format(cap=machine.gpu_gib, total=total,
-                                                                                    machine=machine.name)
+                                                                                    machine=machine.label)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -107,3 +107,10 @@ def test_an_unknown_language_in_the_environment_is_ignored_with_a_warning_that_s
                          capture_output=True, text=True, env={**os.environ, "SDXL_TUTORIAL_LANGUAGE": "klingon"})
     assert run.returncode == 0 and run.stdout.strip() == "en"
     assert "SDXL_TUTORIAL_LANGUAGE='klingon' is ignored" in run.stderr and "use_language('en')" in run.stderr
+
+
+def test_the_token_is_described_in_portuguese_and_never_shown(portuguese):
+    from helpers.hub import describe_token
+
+    assert describe_token(None) == "nenhum token"
+    assert describe_token("hf_" + "x" * 8) == "há um token definido (hf_…, 11 caracteres)"
