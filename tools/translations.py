@@ -262,30 +262,38 @@ def _is_language_call(tree: ast.AST, string: ast.AST) -> bool:
 
 def _has_letters(node: ast.AST) -> bool:
     """Whether a literal has letters outside its {...} fields, or in the words a field prints at its top
-    (`{'yes' if ok else 'no'}`, _field_words_aside): a word a learner reads, in a place a learner reads it."""
+    (`{'yes' if ok else 'no'}`, _field_texts): a word a learner reads, in a place a learner reads it."""
     return bool(re.search(r"[A-Za-z]", skeleton(node) + " ".join(_field_words(node))))
 
 
+def _field_texts(value: ast.AST) -> list[ast.AST]:
+    """The texts an f-string field's expression prints at its top: the whole field (`{'share of a step':>16}`), the
+    branches of a conditional that is the whole field (`{'yes' if ok else 'no'}`, an f-string branch included), the
+    operands of a whole-field `or`/`and`, a whole-field `" and ".join(...)`'s separator. Anywhere deeper (a key, a
+    call's argument) a string is the program's and must stay."""
+    if isinstance(value, ast.Constant):
+        return [value]
+    if isinstance(value, ast.IfExp):
+        return [value.body, value.orelse]
+    if isinstance(value, ast.BoolOp):
+        return list(value.values)
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "join":
+        return [value.func.value]
+    return []
+
+
+def _words_of(text: ast.AST) -> list[ast.Constant]:
+    """A text's words: the string itself, or an f-string's strings around its fields."""
+    parts = text.values if isinstance(text, ast.JoinedStr) else [text]
+    return [part for part in parts if isinstance(part, ast.Constant) and isinstance(part.value, str)]
+
+
 def _field_words(node: ast.AST) -> list[str]:
-    """The words an f-string's fields print at their top (those _field_words_aside sets aside)."""
+    """The words an f-string's fields print at their top (_field_texts)."""
     if not isinstance(node, ast.JoinedStr):
         return []
-    words = []
-    for value in (part.value for part in node.values if isinstance(part, ast.FormattedValue)):
-        if isinstance(value, ast.Constant):
-            candidates = [value]
-        elif isinstance(value, ast.IfExp):
-            candidates = [value.body, value.orelse]
-        elif isinstance(value, ast.BoolOp):
-            candidates = value.values
-        elif isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "join":
-            candidates = [value.func.value]
-        else:
-            candidates = []
-        for candidate in candidates:  # a text, or the text of an f-string around its fields
-            parts = candidate.values if isinstance(candidate, ast.JoinedStr) else [candidate]
-            words += [part.value for part in parts if isinstance(part, ast.Constant) and isinstance(part.value, str)]
-    return words
+    return [word.value for part in node.values if isinstance(part, ast.FormattedValue)
+            for text in _field_texts(part.value) for word in _words_of(text)]
 
 
 def _has_words(node: ast.AST) -> bool:
@@ -398,6 +406,15 @@ def compiled(catalogue_file: Path) -> bytes:
         return target.read_bytes()
 
 
+def _entry_problem(entry, message: Message) -> str | None:
+    """Why a catalogue entry cannot be used for `message` yet: missing, untranslated or stale; None when it can."""
+    if entry is None or not entry.msgstr:
+        return f"not translated: {message.text[:70]!r}"
+    if "fuzzy" in entry.flags:
+        return f"stale (fuzzy): the English changed since it was translated: {message.text[:70]!r}"
+    return None
+
+
 def helpers_problems(language: str, catalogues: Path = CATALOGUES, folder: Path = HELPERS) -> list[str]:
     """The helpers' messages that are untranslated or stale in `language`, and whether the compiled catalogue is current."""
     path = catalogue_path(language, HELPERS_CATALOGUE, catalogues)
@@ -405,10 +422,8 @@ def helpers_problems(language: str, catalogues: Path = CATALOGUES, folder: Path 
     for message in helpers_messages(folder):
         entry = catalogue.get(message.text)
         where = f"{message.cell_id}, line {message.cell}"
-        if entry is None or not entry.msgstr:
-            problems.append(f"{where}: not translated: {message.text[:70]!r}")
-        elif "fuzzy" in entry.flags:
-            problems.append(f"{where}: stale (fuzzy): the English changed since it was translated: {message.text[:70]!r}")
+        if problem := _entry_problem(entry, message):
+            problems.append(f"{where}: {problem}")
         elif format_fields(entry.msgstr) != format_fields(message.text):
             problems.append(f"{where}: its {{...}} fields differ from the English (or a brace is unbalanced): "
                             f"{entry.msgstr[:70]!r}")
@@ -501,24 +516,12 @@ def read_catalogue(path: Path) -> dict:
 
 
 def _field_words_aside(value: ast.AST) -> ast.AST:
-    """An f-string field's expression with the words it prints set aside: the branches of a conditional that is the
-    whole field (`{'yes' if ok else 'no'}`), the operands of a whole-field `or`/`and`, a whole-field `" and ".join(...)`'s
-    separator, a text that is the whole field (`{'share of a step':>16}`). Anywhere deeper (a key, a call's argument) a
-    string is the program's and must stay."""
-    def aside(node):  # a text, or an f-string's text around its fields (the fields stay, compared)
-        if isinstance(node, ast.JoinedStr):
-            return ast.JoinedStr([aside(part) for part in node.values])
-        return ast.Constant("<shown>") if isinstance(node, ast.Constant) and isinstance(node.value, str) else node
-
+    """An f-string field's expression with the words it prints (_field_texts) set aside: a translation may change
+    them, never the rest (their fields included)."""
     value = copy.deepcopy(value)
-    if isinstance(value, ast.Constant):  # a text formatted in place, {'share of a step':>16}
-        return aside(value)
-    if isinstance(value, ast.IfExp):
-        value.body, value.orelse = aside(value.body), aside(value.orelse)
-    elif isinstance(value, ast.BoolOp):
-        value.values = [aside(operand) for operand in value.values]
-    elif isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "join":
-        value.func.value = aside(value.func.value)
+    for text in _field_texts(value):
+        for word in _words_of(text):
+            word.value = "<shown>"
     return value
 
 
@@ -566,10 +569,8 @@ def generate(notebook: dict, catalogue: dict, install_catalogue: dict, language:
     for message in [*own, *install]:
         entry = (install_catalogue if message in install else catalogue).get(message.text)
         where = f"{name}, cell {message.cell} ({message.kind}, id {message.cell_id})"
-        if entry is None or not entry.msgstr:
-            problems.append(f"{where}: not translated: {message.text[:70]!r}")
-        elif "fuzzy" in entry.flags:
-            problems.append(f"{where}: stale (fuzzy): the English changed since it was translated: {message.text[:70]!r}")
+        if problem := _entry_problem(entry, message):
+            problems.append(f"{where}: {problem}")
         elif problem := translation_problem(message, entry.msgstr):
             problems.append(f"{where}: {problem}: {entry.msgstr[:70]!r}")
         else:
