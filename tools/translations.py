@@ -558,9 +558,6 @@ def translation_problem(message: Message, translation: str) -> str | None:
     return None
 
 
-COLAB_PATH = "/blob/main/notebooks/"
-
-
 def generate(notebook: dict, catalogue: dict, install_catalogue: dict, language: str, name: str) -> tuple[dict, list[str]]:
     """The lesson in `language`, and what is missing, stale or wrong (one line each; empty when none)."""
     own, install = lesson_messages(notebook)
@@ -582,7 +579,9 @@ def generate(notebook: dict, catalogue: dict, install_catalogue: dict, language:
         if cell["cell_type"] == "markdown" and messages:
             source = translations[messages[0]]
             if index == 0:  # the Colab badge opens this edition's notebook
-                source = source.replace(f"{COLAB_PATH}{name}.ipynb", f"{COLAB_PATH}{language}/{name}.ipynb")
+                from helpers.install_cell import badge
+
+                source = source.replace(badge(f"{name}.ipynb"), badge(f"{language}/{name}.ipynb"))
         else:
             for message in sorted(messages, key=lambda message: -message.start):
                 text = translations[message]

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-from build_site import README, SiteError, lesson_names, read_lesson_table, seconds
+from build_site import README, SiteError, has_widgets, lesson_names, read_lesson_table, seconds
 from browser_support import ROOT, free_port
 
 NOTEBOOKS = ROOT / "notebooks"
@@ -48,13 +48,12 @@ def longest_first(names):
     return sorted(names, key=lambda name: -seconds(table[name].tiny) if name in table else 0.0)
 
 
-def has_widgets(name):
-    source = (NOTEBOOKS / f"{name}.ipynb").read_text(encoding="utf-8")
-    return ".slider(" in source or "generation_form(" in source
+def lesson_has_widgets(name):
+    return has_widgets((NOTEBOOKS / f"{name}.ipynb").read_text(encoding="utf-8"))
 
 
 LESSONS = longest_first(lesson_names(NOTEBOOKS))
-LESSONS += [f"pt-BR/{name}" for name in lesson_names(NOTEBOOKS / "pt-BR") if has_widgets(f"pt-BR/{name}")]
+LESSONS += [f"pt-BR/{name}" for name in lesson_names(NOTEBOOKS / "pt-BR") if lesson_has_widgets(f"pt-BR/{name}")]
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 LESSON_SECONDS = 900  # the slowest lesson (03 trains) takes a few minutes on 2 busy cores
 
