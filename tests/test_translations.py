@@ -225,3 +225,42 @@ def test_the_course_messages_follow_the_chosen_language():
             helpers.use_language("klingon")
     finally:
         helpers.use_language("en")
+
+
+def test_a_label_the_code_also_uses_as_data_is_translated_alike_everywhere_or_kept():
+    source = ('rows = {"base only": 1, "with the refiner": 2}\nprint(rows["base only"])\nfor name in rows:\n'
+              '    print(f"{name}: done")\nprompt = "a red circle"\ndraw(prompt="a blue square")\nplan(placement="model CPU offload")\n'
+              'print(f"{rows[\'with the refiner\']}")\ndef f():\n    """Its docstring."""\n')
+    lesson = {"cells": [_cell("code", source, "work")]}
+    context = T.lesson_context(lesson)
+    labels = [message.text for message in T.code_messages(source, 0, "work", context) if message.kind == "label"]
+    # a prompt and a text inside an f-string's field are not offered; a placement is, and its translator keeps it
+    assert labels == ['"base only"', '"base only"', '"model CPU offload"']
+    translated = source.replace('"base only"', '"só a base"')
+    assert T.code_differences(lesson, {"cells": [_cell("code", translated, "work")]}, "x") == []
+    half = source.replace('"base only": 1', '"só a base": 1')  # one use translated, the other not: the lookup breaks
+    assert "written 2 ways" in T.code_differences(lesson, {"cells": [_cell("code", half, "work")]}, "x")[0]
+
+
+def test_labels_that_would_merge_or_become_another_key_are_refused():
+    source = 'rows = {"base only": 1, "refiner only": 2, "both": 3}\nprint(rows["base only"], rows["refiner only"], rows["both"])'
+    context = T.lesson_context({"cells": [_cell("code", source, "work")]})
+    label = lambda text: T.Message(0, "work", "label", 0, text)
+    same = T._label_clashes(context, {label('"base only"'): '"só um"', label('"refiner only"'): '"só um"'}, "x")
+    assert len(same) == 1 and "all translated as 'só um'" in same[0]
+    taken = T._label_clashes(context, {label('"base only"'): '"both"'}, "x")
+    assert len(taken) == 1 and "another text the lesson uses as data" in taken[0]
+    assert T._label_clashes(context, {label('"base only"'): '"base only"', label('"refiner only"'): '"só o refiner"'}, "x") == []
+
+
+def test_a_message_added_before_another_leaves_that_ones_translation_alone(course):
+    notebooks, catalogues = course
+    path = notebooks / "99_lesson.ipynb"
+    lesson = json.loads(path.read_text(encoding="utf-8"))
+    lesson["cells"][2]["source"] = lesson["cells"][2]["source"].replace('print(f"', 'print("first,", f"')
+    path.write_text(json.dumps(lesson), encoding="utf-8")
+    T.update("pt-BR", notebooks, catalogues, names=["99"])
+    entries = {entry.msgid: entry for entry in polib.pofile(str(catalogues / "pt-BR" / "99_lesson.po"))}
+    assert entries['"first,"'].msgstr == "" and "fuzzy" not in entries['"first,"'].flags  # new: untranslated, not a neighbour's
+    assert entries['f"{steps} steps done"'].msgstr == 'f"{steps} passos feitos"'
+    assert any("cell 2" in line and "not translated" in line for line in problems_of(course))

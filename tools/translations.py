@@ -16,8 +16,13 @@ Lokalize, Weblate, or a text editor). Its messages are what the learner reads:
   of that kind is the literal as it is written in Python, quotes, `f` prefix and `{...}` fields included: the
   translation keeps them (the check below says when it does not). Also the prose kept in a variable the lesson shows
   as it is (`size = f"{n:,} parameters"`, then `print(size)`) and the titles given to a lesson's own function at a
-  parameter it shows. Never a string whose text the code also uses as data somewhere in the lesson (a key, a value it
-  compares or looks up): translating it would break the lesson, so it stays English; nor a prompt, nor a docstring.
+  parameter it shows. Never a prompt, nor a docstring.
+- a *label*: a text the code also uses as data somewhere in the lesson (a key, a value it compares or looks up) and
+  may show (a table's row names, a figure's titles taken from a dict's keys). Every use of it in the lesson takes the
+  same translation, so the lookups still meet; a translation equal to the English keeps it English, which a prompt,
+  a command, or a name that the helpers or a library expect (a memory placement, a warning's text) must. Not offered
+  where the text also sits inside an f-string's {...} field (a translation there would change the code) or is a
+  prompt. Two labels may not share one translation, nor take another data text's (a dict would lose a key).
 
 The first code cell, the install cell (helpers/install_cell.py), is the same in every lesson: its messages live in
 translations/<language>/_install_cell.po, translated once.
@@ -33,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import collections
 import copy
 import io
 import json
@@ -72,7 +78,7 @@ class Message:
 
     cell: int  # the cell's position in the lesson
     cell_id: str
-    kind: str  # "markdown", "comment", "string" or "language"
+    kind: str  # "markdown", "comment", "string", "label" or "language"
     ordinal: int  # its place among the cell's messages
     text: str  # the English, as the catalogue's msgid
     start: int = 0  # where it is in the cell's source (characters)
@@ -239,11 +245,61 @@ def data_strings(trees, local_functions: dict, shown_variables: frozenset[str]) 
         candidates = {id(node) for node, _ in _candidates(tree, local_functions, shown_variables).values()}
         within_fields = {id(node) for joined in ast.walk(tree) if isinstance(joined, ast.JoinedStr)
                          for value in joined.values for node in ast.walk(value) if node is not value}
-        for node in ast.walk(tree):
-            if (isinstance(node, ast.JoinedStr) or (isinstance(node, ast.Constant) and isinstance(node.value, str))) \
-                    and id(node) not in candidates and id(node) not in within_fields:
+        for node in _texts(tree):
+            if id(node) not in candidates and id(node) not in within_fields:
                 data.add(skeleton(node))
     return frozenset(data)
+
+
+def _is_text(node: ast.AST) -> bool:
+    return isinstance(node, ast.JoinedStr) or (isinstance(node, ast.Constant) and isinstance(node.value, str))
+
+
+def _texts(tree: ast.AST):
+    """A module's string literals and f-strings, each whole: not the literal parts of an f-string."""
+    pieces = {id(part) for joined in ast.walk(tree) if isinstance(joined, ast.JoinedStr) for part in joined.values}
+    return (node for node in ast.walk(tree) if _is_text(node) and id(node) not in pieces)
+
+
+def _where_labels_cannot_go(tree: ast.AST) -> set[int]:
+    """The texts of a module that a label's translation may not replace: inside an f-string's field (the field is the
+    code), a docstring, a prompt (a `prompt=`-like keyword or variable: PROMPT_NAMES), use_language's argument."""
+    refused = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            refused |= {id(inner) for value in node.values if isinstance(value, ast.FormattedValue)
+                        for inner in ast.walk(value) if inner is not value}
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module)) and node.body \
+                and isinstance(node.body[0], ast.Expr) and _is_text(node.body[0].value):
+            refused.add(id(node.body[0].value))
+        elif isinstance(node, ast.keyword) and node.arg and PROMPT_NAMES.search(node.arg):
+            refused |= {id(inner) for inner in ast.walk(node.value)}
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(target, ast.Name) and PROMPT_NAMES.search(target.id) for target in targets) and node.value:
+                refused |= {id(inner) for inner in ast.walk(node.value)}
+        elif isinstance(node, ast.Call) and _call_name(node) == LANGUAGE_CALL:
+            refused |= {id(inner) for argument in node.args for inner in ast.walk(argument)}
+    return refused
+
+
+def label_strings(trees, data: frozenset[str], install_trees=()) -> frozenset[str]:
+    """The data texts (data_strings) a translator may translate as labels, alike everywhere: prose (letters and a
+    space), none of whose uses is where a label cannot go (_where_labels_cannot_go) or in the install cell."""
+    offered, refused = set(), set()
+    for tree in trees:
+        nowhere = _where_labels_cannot_go(tree)
+        for node in ast.walk(tree):
+            if _is_text(node) and skeleton(node) in data:
+                (refused if id(node) in nowhere else offered).add(skeleton(node))
+    refused |= {skeleton(node) for tree in install_trees for node in ast.walk(tree) if _is_text(node)}
+    return frozenset(text for text in offered - refused if re.search(r"[A-Za-z]", text) and " " in text.strip())
+
+
+def label_nodes(tree: ast.AST, labels: frozenset[str]) -> list[ast.AST]:
+    """The texts of a module that are labels (label_strings), in source order."""
+    found = [node for node in _texts(tree) if skeleton(node) in labels]
+    return sorted(found, key=lambda node: (node.lineno, node.col_offset))
 
 
 def shown_strings(tree: ast.AST, local_functions: dict | None = None, shown_variables: frozenset[str] = frozenset(),
@@ -309,6 +365,7 @@ class Context:
     functions: dict = field(default_factory=dict)
     variables: frozenset[str] = frozenset()
     data: frozenset[str] = frozenset()
+    labels: frozenset[str] = frozenset()  # the data texts a translator may translate alike everywhere (label_strings)
 
 
 def code_messages(source: str, cell: int, cell_id: str, context: Context = Context()) -> list[Message]:
@@ -331,28 +388,36 @@ def code_messages(source: str, cell: int, cell_id: str, context: Context = Conte
             spans.append((start, end, "language", text))
         elif _has_letters(string) if origin == "said" else _has_words(string):  # a kept one: prose, not a name
             spans.append((start, end, "string", text))
+    for label in label_nodes(tree, context.labels):
+        start = _character(lines, starts, label.lineno, label.col_offset)
+        end = _character(lines, starts, label.end_lineno, label.end_col_offset)
+        spans.append((start, end, "label", source[start:end]))
     spans.sort()
     return [Message(cell, cell_id, kind, ordinal, text, start, end) for ordinal, (start, end, kind, text) in enumerate(spans)]
 
 
 def lesson_context(notebook: dict) -> Context:
-    trees = []
+    from helpers.install_cell import CELL
+
+    trees, install = [], []
     for cell in notebook["cells"]:
         if cell["cell_type"] == "code":
+            source = "".join(cell["source"])
             try:
-                trees.append(ast.parse("".join(cell["source"])))
+                (install if source == CELL else trees).append(ast.parse(source))
             except SyntaxError:  # code_differences reports it
                 pass
-    functions, variables = defined_functions(trees), shown_names(trees)
-    return Context(functions, variables, data_strings(trees, functions, variables))
+    functions, variables = defined_functions([*install, *trees]), shown_names([*install, *trees])
+    data = data_strings([*install, *trees], functions, variables)
+    return Context(functions, variables, data, label_strings(trees, data, install))
 
 
-def lesson_messages(notebook: dict) -> tuple[list[Message], list[Message]]:
-    """(the lesson's own messages, the install cell's) in cell order."""
+def lesson_messages(notebook: dict, context: Context | None = None) -> tuple[list[Message], list[Message]]:
+    """(the lesson's own messages, the install cell's) in cell order (`context`: the lesson's, when known)."""
     from helpers.install_cell import CELL
 
     own, install = [], []
-    context = lesson_context(notebook)
+    context = context or lesson_context(notebook)
     for index, cell in enumerate(notebook["cells"]):
         source = "".join(cell["source"])
         if cell["cell_type"] == "markdown":
@@ -455,6 +520,10 @@ HINTS = {
     "markdown": "A markdown cell, whole. Keep its markdown, links, code in backticks and formulas ($...$).",
     "comment": "A comment in a code cell (written after '# ').",
     "string": "A Python string literal, as written: keep its quotes, its prefix (f, r) and every {...} field unchanged.",
+    "label": "A label: a Python string literal the code also uses as data (a key, a value it looks up or compares). Every "
+             "use in the lesson takes this translation; keep its quotes and {...} fields. Copy the English unchanged for "
+             "a prompt, a command, or a name the helpers or a library expect (a memory placement, a warning's text); "
+             "`make site` runs the translated lesson and fails where a translation broke it.",
     "language": "The edition's language code (filled in by tools/translations.py).",
     "helpers": "A message of the course's code (helpers/): keep every {...} field, as written.",
 }
@@ -475,7 +544,7 @@ def update_catalogue(path: Path, messages: list[Message], language: str, name: s
     catalogue = polib.POFile(wrapwidth=0)
     catalogue.metadata = old.metadata if old else _header(language, name)
     new = stale = 0
-    entries = {}
+    entries, current = {}, {message.text for message in messages}
     for message in messages:
         if message.text in entries:
             entries[message.text].occurrences.append(message.occurrence)
@@ -487,8 +556,10 @@ def update_catalogue(path: Path, messages: list[Message], language: str, name: s
             known = by_id[message.text]
             entry.msgstr, entry.flags = known.msgstr, list(known.flags)
             entry.previous_msgid = known.previous_msgid
-        elif message.occurrence in by_place and by_place[message.occurrence].msgstr:
-            was = by_place[message.occurrence]  # the same place, new English: keep the translation, mark it stale
+        elif (was := by_place.get(message.occurrence)) and was.msgstr and was.msgid not in current \
+                and was.comment == entry.comment:
+            # the same place, the same kind, new English (the old English is gone, not moved along by a new message
+            # before it): keep the translation, mark it stale
             entry.msgstr, entry.flags = was.msgstr, ["fuzzy"]
             entry.previous_msgid = was.previous_msgid if "fuzzy" in was.flags and was.previous_msgid else was.msgid
             stale += 1
@@ -547,7 +618,7 @@ def translation_problem(message: Message, translation: str) -> str | None:
     """Why `translation` cannot replace `message` in the code (None: it can)."""
     if message.kind == "comment":
         return "a comment must stay on one line" if "\n" in translation else None
-    if message.kind == "string":
+    if message.kind in ("string", "label"):
         english, translated = _literal(message.text), _literal(translation)
         if translated is None:
             return "it is not a Python string literal (check its quotes and escapes)"
@@ -560,7 +631,8 @@ def translation_problem(message: Message, translation: str) -> str | None:
 
 def generate(notebook: dict, catalogue: dict, install_catalogue: dict, language: str, name: str) -> tuple[dict, list[str]]:
     """The lesson in `language`, and what is missing, stale or wrong (one line each; empty when none)."""
-    own, install = lesson_messages(notebook)
+    context = lesson_context(notebook)
+    own, install = lesson_messages(notebook, context)
     problems = []
     translations = {}
     for message in [*own, *install]:
@@ -572,6 +644,7 @@ def generate(notebook: dict, catalogue: dict, install_catalogue: dict, language:
             problems.append(f"{where}: {problem}: {entry.msgstr[:70]!r}")
         else:
             translations[message] = entry.msgstr
+    problems += _label_clashes(context, {message: text for message, text in translations.items() if message.kind == "label"}, name)
     result = copy.deepcopy(notebook)
     for index, cell in enumerate(result["cells"]):
         source = "".join(cell["source"])
@@ -591,11 +664,50 @@ def generate(notebook: dict, catalogue: dict, install_catalogue: dict, language:
     return result, problems
 
 
-def normalised(source: str, context: Context = Context()) -> str:
-    """A code cell's program with its learner-facing strings set aside (comments are not in the syntax tree): two
-    cells whose normalised forms are equal run the same code."""
-    tree = ast.parse(source)
+def _label_clashes(context: Context, translated: dict, name: str) -> list[str]:
+    """Labels whose translations would merge what the English keeps apart: two labels given one translation, or a
+    label translated into another data text of the lesson (a dict would lose a key, a comparison change its answer)."""
+    problems = []
+    english_of = {}
+    for message, translation in translated.items():
+        english, text = skeleton(_literal(message.text)), skeleton(_literal(translation))
+        english_of.setdefault(text, set()).add(english)
+        if text != english and text in context.data:
+            problems.append(f"{name}, cell {message.cell} (label, id {message.cell_id}): its translation {translation[:60]!r} "
+                            "is another text the lesson uses as data: translate it into a text of its own")
+    for text, englishes in english_of.items():
+        if len(englishes) > 1:
+            problems.append(f"{name}: the labels {sorted(englishes)} are all translated as {text!r}: give each its own")
+    return problems
+
+
+def set_aside(tree: ast.AST, context: Context = Context()) -> frozenset[int]:
+    """Where a module's learner-facing strings and labels are: their places in `ast.walk`'s order, which a translated
+    module of the same program shares (a label is known by its English text, so the English module says where)."""
     shown = {id(node) for node in shown_strings(tree, context.functions, context.variables, context.data)}
+    shown |= {id(node) for node in label_nodes(tree, context.labels)}
+    return frozenset(place for place, node in enumerate(_walk_to_texts(tree)) if id(node) in shown)
+
+
+def _walk_to_texts(tree: ast.AST):
+    """`ast.walk`, not going into f-strings: a translated f-string may hold more or fewer pieces than the English one,
+    so places counted inside them would not match. (Nothing set aside lies inside an f-string: a shown one is set
+    aside whole, and a label never sits in a field.)"""
+    todo = collections.deque([tree])
+    while todo:
+        node = todo.popleft()
+        if not isinstance(node, ast.JoinedStr):
+            todo.extend(ast.iter_child_nodes(node))
+        yield node
+
+
+def normalised(source: str, context: Context = Context(), places: frozenset[int] | None = None) -> str:
+    """A code cell's program with its learner-facing strings and labels set aside (comments are not in the syntax
+    tree), at `places` (set_aside; default: this cell's own): two cells whose normalised forms are equal run the same
+    code, once each label's translation is the same everywhere (generate makes it so) and its own (_label_clashes)."""
+    tree = ast.parse(source)
+    places = set_aside(tree, context) if places is None else places
+    shown = {id(node) for place, node in enumerate(_walk_to_texts(tree)) if place in places}
 
     class SetAside(ast.NodeTransformer):
         def visit_Constant(self, node):
@@ -610,22 +722,34 @@ def normalised(source: str, context: Context = Context()) -> str:
 
 
 def code_differences(english: dict, translated: dict, name: str) -> list[str]:
-    """Where a translated lesson's code is not the English lesson's (cells, their kinds, their programs)."""
+    """Where a translated lesson's code is not the English lesson's (cells, their kinds, their programs), and labels
+    not translated alike everywhere (each English label one translation, two labels never the same one)."""
     if len(english["cells"]) != len(translated["cells"]):
         return [f"{name}: {len(translated['cells'])} cells, the English lesson has {len(english['cells'])}"]
-    problems, context = [], lesson_context(english)
+    problems, context, labels = [], lesson_context(english), {}
     for index, (one, other) in enumerate(zip(english["cells"], translated["cells"])):
         if one["cell_type"] != other["cell_type"] or one.get("metadata") != other.get("metadata"):
             problems.append(f"{name}, cell {index}: its kind or metadata differ from the English cell's")
         elif one["cell_type"] == "code":
             try:
-                same = normalised("".join(one["source"]), context) == normalised("".join(other["source"]), context)
+                tree, other_tree = ast.parse("".join(one["source"])), ast.parse("".join(other["source"]))
+                places = set_aside(tree, context)
+                same = normalised("".join(one["source"]), context, places) == normalised("".join(other["source"]), context, places)
             except SyntaxError as error:
                 problems.append(f"{name}, cell {index} (id {one['id']}): not valid Python: {error}")
                 continue
             if not same:
                 problems.append(f"{name}, cell {index} (id {one['id']}): its code differs from the English cell's, "
                                 "beyond comments and learner-facing strings")
+                continue
+            ours = {id(node) for node in label_nodes(tree, context.labels)}
+            for node, their in zip(_walk_to_texts(tree), _walk_to_texts(other_tree)):
+                if id(node) in ours:
+                    labels.setdefault(skeleton(node), set()).add(skeleton(their))
+    for label, texts in labels.items():
+        if len(texts) > 1:
+            problems.append(f"{name}: the label {label!r} is written {len(texts)} ways ({sorted(texts)}): a lookup would "
+                            "miss; each label takes one translation everywhere")
     return problems
 
 
