@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .i18n import _
+from .i18n import N_, _
 
 _DTYPE_NAMES = {
     "fp32": torch.float32, "float32": torch.float32, "float": torch.float32,
@@ -147,17 +147,22 @@ class Measurement:
     device: str = "cpu"
     seconds: float = float("nan")
     peak_bytes: int = 0
-    memory_kind: str = ""
+    memory_kind: str = ""  # what the peak counts, in English ("CUDA allocated", "process RSS"); shown as memory_label
     notes: list[str] = field(default_factory=list)
 
     @property
     def peak_gib(self) -> float:
         return self.peak_bytes / 2**30
 
+    @property
+    def memory_label(self) -> str:
+        """What the peak counts, in the course's language."""
+        return _(self.memory_kind) if self.memory_kind else ""
+
     def __str__(self) -> str:
         label = f"{self.label}: " if self.label else ""
         return label + _("{seconds:.2f} s, peak {peak:.2f} GiB ({kind})").format(
-            seconds=self.seconds, peak=self.peak_gib, kind=self.memory_kind)
+            seconds=self.seconds, peak=self.peak_gib, kind=self.memory_label)
 
 
 @contextmanager
@@ -184,10 +189,10 @@ def measure(label: str = "", device: str | None = None):
             torch.mps.synchronize()
         result.seconds = time.perf_counter() - start
         if device == "cuda":
-            result.peak_bytes, result.memory_kind = torch.cuda.max_memory_allocated(), "CUDA allocated"
+            result.peak_bytes, result.memory_kind = torch.cuda.max_memory_allocated(), N_("CUDA allocated")
         else:
             result.peak_bytes, since = _read_rss_peak_bytes()
-            result.memory_kind = "process RSS"
+            result.memory_kind = N_("process RSS")
             if since != "since the last reset":
                 result.notes.append(_("peak RSS counted since the process started"))
 

@@ -114,3 +114,13 @@ def test_the_token_is_described_in_portuguese_and_never_shown(portuguese):
 
     assert describe_token(None) == "nenhum token"
     assert describe_token("hf_" + "x" * 8) == "há um token definido (hf_…, 11 caracteres)"
+
+
+def test_what_a_measured_peak_counts_is_shown_in_portuguese_and_kept_in_english(portuguese):
+    from helpers.device import measure
+    from helpers.display import ladder_row
+
+    with measure("one step", device="cpu") as timed:
+        sum(range(1000))
+    assert timed.memory_kind == "process RSS" and timed.memory_label == "RSS do processo"
+    assert "(RSS do processo)" in str(timed) and "(RSS do processo)" in ladder_row("fp32", timed)
