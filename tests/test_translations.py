@@ -264,3 +264,32 @@ def test_a_message_added_before_another_leaves_that_ones_translation_alone(cours
     assert entries['"first,"'].msgstr == "" and "fuzzy" not in entries['"first,"'].flags  # new: untranslated, not a neighbour's
     assert entries['f"{steps} steps done"'].msgstr == 'f"{steps} passos feitos"'
     assert any("cell 2" in line and "not translated" in line for line in problems_of(course))
+
+
+def test_a_label_keeps_the_texts_the_lesson_tests_it_for():
+    source = ('runs = {"SDXL Euler, 30 steps": 1, "DDIM, 50 steps": 2}\nfor name in runs:\n'
+              '    print(30 if name.startswith("SDXL") else 50, "LoRA" in name)')
+    context = T.lesson_context({"cells": [_cell("code", source, "work")]})
+    assert context.tests == {("startswith", "SDXL"), ("in", "LoRA")}
+    label = T.Message(0, "work", "label", 0, '"SDXL Euler, 30 steps"')
+    lost = T._label_clashes(context, {label: '"Euler do SDXL, 30 passos"'}, "x")
+    assert len(lost) == 1 and "loses 'SDXL'" in lost[0] and "startswith" in lost[0]
+    assert T._label_clashes(context, {label: '"SDXL: Euler, 30 passos"'}, "x") == []
+
+
+def test_a_nested_f_string_that_is_a_whole_field_is_translated_and_its_fields_kept():
+    source = "print(\"\".join(f\"{f'{count} steps':>12}\" for count in counts))"
+    context = T.lesson_context({"cells": [_cell("code", source, "work")]})
+    texts = [message.text for message in T.code_messages(source, 0, "work", context) if message.kind == "string"]
+    assert texts == ["f\"{f'{count} steps':>12}\""]
+    message = T.Message(0, "work", "string", 0, texts[0])
+    assert T.translation_problem(message, "f\"{f'{count} passos':>12}\"") is None
+    assert "fields differ" in T.translation_problem(message, "f\"{f'{total} passos':>12}\"")
+
+
+def test_a_choice_of_words_kept_in_a_shown_variable_is_translated_whole():
+    source = ('verdict = "about the same" if close else "faster" if quick else "slower"\nprint(verdict)\n'
+              'kind = "fp16" if half else "fp32"\nprint(kind)')
+    context = T.lesson_context({"cells": [_cell("code", source, "work")]})
+    texts = [message.text for message in T.code_messages(source, 0, "work", context) if message.kind == "string"]
+    assert texts == ['"about the same"', '"faster"', '"slower"']  # names without prose stay as they are

@@ -226,8 +226,11 @@ def _candidates(tree: ast.AST, local_functions: dict, shown_variables: frozenset
         if isinstance(node, (ast.Assign, ast.AugAssign)):  # prose put in a variable the lesson shows (shown_names)
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if any(isinstance(target, ast.Name) and target.id in shown_variables for target in targets):
-                for string in _strings_within(node.value):
-                    found[(string.lineno, string.col_offset)] = (string, "kept")
+                strings = list(_strings_within(node.value))
+                # a choice of words (`"about the same" if ... else "faster"`): if one is prose, every one is
+                chosen = isinstance(node.value, ast.IfExp) and any(_has_words(string) for string in strings)
+                for string in strings:
+                    found[(string.lineno, string.col_offset)] = (string, "said" if chosen else "kept")
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in local_functions:
             for string in _local_arguments(node, local_functions[node.func.id]):
                 found[(string.lineno, string.col_offset)] = (string, "kept")
@@ -323,11 +326,12 @@ def _has_letters(node: ast.AST) -> bool:
 
 
 def _field_texts(value: ast.AST) -> list[ast.AST]:
-    """The texts an f-string field's expression prints at its top: the whole field (`{'share of a step':>16}`), the
+    """The texts an f-string field's expression prints at its top: the whole field (`{'share of a step':>16}`, an
+    f-string too: `{f'{count} steps':>12}`, whose own fields are still compared), the
     branches of a conditional that is the whole field (`{'yes' if ok else 'no'}`, an f-string branch included), the
     operands of a whole-field `or`/`and`, a whole-field `" and ".join(...)`'s separator. Anywhere deeper (a key, a
     call's argument) a string is the program's and must stay."""
-    if isinstance(value, ast.Constant):
+    if isinstance(value, (ast.Constant, ast.JoinedStr)):  # `{'share':>16}`, `{f'{count} steps':>12}`
         return [value]
     if isinstance(value, ast.IfExp):
         return [value.body, value.orelse]
@@ -366,6 +370,7 @@ class Context:
     variables: frozenset[str] = frozenset()
     data: frozenset[str] = frozenset()
     labels: frozenset[str] = frozenset()  # the data texts a translator may translate alike everywhere (label_strings)
+    tests: frozenset[tuple[str, str]] = frozenset()  # ("startswith" | "endswith" | "in", a text): what the code tests texts for
 
 
 def code_messages(source: str, cell: int, cell_id: str, context: Context = Context()) -> list[Message]:
@@ -409,7 +414,23 @@ def lesson_context(notebook: dict) -> Context:
                 pass
     functions, variables = defined_functions([*install, *trees]), shown_names([*install, *trees])
     data = data_strings([*install, *trees], functions, variables)
-    return Context(functions, variables, data, label_strings(trees, data, install))
+    return Context(functions, variables, data, label_strings(trees, data, install), text_tests(trees))
+
+
+def text_tests(trees) -> frozenset[tuple[str, str]]:
+    """What a lesson's code tests its texts for: `name.startswith("SDXL")`, `.endswith(...)`, `"LoRA" in name`. A label's
+    translation must keep such a text where the English label has it, or the test would change its answer."""
+    found = set()
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and _call_name(node) in ("startswith", "endswith") and node.args:
+                choices = node.args[0].elts if isinstance(node.args[0], ast.Tuple) else [node.args[0]]
+                found |= {(_call_name(node), choice.value) for choice in choices
+                          if isinstance(choice, ast.Constant) and isinstance(choice.value, str)}
+            elif isinstance(node, ast.Compare) and isinstance(node.left, ast.Constant) and isinstance(node.left.value, str) \
+                    and any(isinstance(op, (ast.In, ast.NotIn)) for op in node.ops):
+                found.add(("in", node.left.value))
+    return frozenset(found)
 
 
 def lesson_messages(notebook: dict, context: Context | None = None) -> tuple[list[Message], list[Message]]:
@@ -672,9 +693,14 @@ def _label_clashes(context: Context, translated: dict, name: str) -> list[str]:
     for message, translation in translated.items():
         english, text = skeleton(_literal(message.text)), skeleton(_literal(translation))
         english_of.setdefault(text, set()).add(english)
+        where = f"{name}, cell {message.cell} (label, id {message.cell_id}): its translation {translation[:60]!r}"
         if text != english and text in context.data:
-            problems.append(f"{name}, cell {message.cell} (label, id {message.cell_id}): its translation {translation[:60]!r} "
-                            "is another text the lesson uses as data: translate it into a text of its own")
+            problems.append(f"{where} is another text the lesson uses as data: translate it into a text of its own")
+        for how, tested in context.tests:
+            kept = {"startswith": str.startswith, "endswith": str.endswith, "in": str.__contains__}[how]
+            if tested != english and kept(english, tested) and not kept(text, tested):  # (the label itself: a lookup)
+                problems.append(f"{where} loses {tested!r}: the lesson tests its labels with `{how}` {tested!r}; "
+                                "keep it where the English has it")
     for text, englishes in english_of.items():
         if len(englishes) > 1:
             problems.append(f"{name}: the labels {sorted(englishes)} are all translated as {text!r}: give each its own")
