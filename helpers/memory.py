@@ -165,7 +165,7 @@ def this_machine() -> Machine:
         return Machine(torch.cuda.get_device_name(0), "cuda", host, torch.cuda.mem_get_info()[1] / GIB, reserved)
     if device == "mps":
         return Machine("Apple silicon", "mps", host, None, reserved, unified=True)
-    return Machine(_("this CPU"), "cpu", host, None, reserved)
+    return Machine(N_("this CPU"), "cpu", host, None, reserved)
 
 
 def cap_gpu_to_declared_machine() -> str | None:
@@ -256,11 +256,12 @@ class MemoryPlan:
     gpu_gib: float = 0.0  # planned peak of accelerator memory
     runs: bool = True  # False: nothing fits; the lesson skips this with the arithmetic as the reason
     what: str = ""
+    shown: str = ""  # the label, when `name` is made from a template (what does not fit): translated before filling it
 
     @property
     def label(self) -> str:
         """The placement's name as shown, in the course's language (`name` stays English: `placement=` takes it)."""
-        return _(self.name)
+        return self.shown or _(self.name)
 
     @property
     def offload(self) -> str | None:
@@ -519,8 +520,10 @@ def plan_memory(names=("sdxl-base",), height: int | None = None, width: int | No
             return _logged(MemoryPlan(name, code, arithmetic, machine, host, gpu, True, what), logged,
                            {**arguments, "placement": name})
     host, gpu = candidates[-1][1:3]
-    nothing_fits = _("none of the placements fits {names} in {dtype}").format(names=" + ".join(names), dtype=dtype_name)
-    return _logged(MemoryPlan(nothing_fits, (), arithmetic, machine, host, gpu, False, what),
+    nothing_fits = N_("none of the placements fits {names} in {dtype}")
+    fields = {"names": " + ".join(names), "dtype": dtype_name}
+    return _logged(MemoryPlan(nothing_fits.format(**fields), (), arithmetic, machine, host, gpu, False, what,
+                              _(nothing_fits).format(**fields)),
                    logged, {**arguments, "placement": candidates[-1][0]})
 
 
@@ -678,8 +681,9 @@ def plan_training_memory(names=("sdxl-base",), height: int | None = None, width:
             weights=weights, lora=lora, stage=stage, cache=cache, margin=MARGIN, gpu=gpu, capacity=machine.gpu_gib,
             host=host, budget=machine.host_budget)
     arithmetic.append(f"{_('fits') if fits else _('too big')} · {line}")
-    name = (TRAIN_ON.get(machine.device, f"train on the {machine.device}") if fits else
-            _("LoRA training of {names} in {dtype} does not fit").format(names=" + ".join(names), dtype=dtype_name))
+    too_big = N_("LoRA training of {names} in {dtype} does not fit")
+    fields = {"names": " + ".join(names), "dtype": dtype_name}
+    name = TRAIN_ON.get(machine.device, f"train on the {machine.device}") if fits else too_big.format(**fields)
     code = ("pipe.to(device)", "unet.enable_gradient_checkpointing()" if gradient_checkpointing else "",
             "pipe.vae.enable_slicing()" if decoded_at_once <= 1 else "") if fits else ()
     arguments = {"function": "plan_training_memory", "names": list(names), "dtype": dtype_name, "mode": "full" if full else "tiny",
@@ -687,8 +691,8 @@ def plan_training_memory(names=("sdxl-base",), height: int | None = None, width:
                  "lora_parameters": lora_parameters, "batch_size": batch_size, "gradient_checkpointing": bool(gradient_checkpointing),
                  "cached_pictures": cached_pictures, "pictures_per_call": pictures_per_call,
                  "decoded_at_once": decoded_at_once, "encoded_at_once": encoded_at_once}
-    return _logged(MemoryPlan(name, tuple(line for line in code if line), arithmetic, machine, host, gpu, fits, what), logged,
-                   arguments)
+    return _logged(MemoryPlan(name, tuple(line for line in code if line), arithmetic, machine, host, gpu, fits, what,
+                              "" if fits else _(too_big).format(**fields)), logged, arguments)
 
 
 # ---------------------------------------------------------------------------------------------

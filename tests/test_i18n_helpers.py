@@ -70,6 +70,10 @@ def test_a_memory_plan_shows_its_placement_and_machine_in_portuguese_and_keeps_i
     assert str(plan).splitlines()[0].endswith("T4 gratuita do Colab: as UNets se revezam na GPU")
     offloaded = plan_memory(["sdxl-base"], dtype=torch.float16, mode="full", machine=t4, placement="model CPU offload")
     assert offloaded.name == "model CPU offload" and offloaded.runs
+    tiny_gpu = MACHINES["consumer-6gb"]
+    too_big = plan_memory(["sdxl-base", "sdxl-refiner"], dtype=torch.float32, mode="full", machine=tiny_gpu, placement="model CPU offload")
+    assert not too_big.runs and too_big.name == "none of the placements fits sdxl-base + sdxl-refiner in float32"
+    assert too_big.label == "nenhum dos posicionamentos comporta sdxl-base + sdxl-refiner em float32"
     helpers.use_language("en")
     assert plan.label == plan.name and t4.label == t4.name
 

@@ -293,3 +293,18 @@ def test_a_choice_of_words_kept_in_a_shown_variable_is_translated_whole():
     context = T.lesson_context({"cells": [_cell("code", source, "work")]})
     texts = [message.text for message in T.code_messages(source, 0, "work", context) if message.kind == "string"]
     assert texts == ['"about the same"', '"faster"', '"slower"']  # names without prose stay as they are
+
+
+def test_the_items_a_loop_shows_and_the_titles_a_lessons_own_function_shows_one_by_one_are_messages():
+    source = ('print(", ".join(f"{name}: {colour}" for name, colour in zip(("unconditional", "guided"), read)))\n'
+              'show(x, titles=[f"{label}, seed {s}" for label in ("no ControlNet", "with ControlNet") for s in seeds])\n'
+              'compare(pictures, ["base only", "hand-off"])\nknob("prompt_2", [None, "blurry"])\n'
+              'print([mode for mode in modes])')
+    functions = ("def compare(pictures, titles):\n    for ax, title in zip(axes, titles):\n        ax.set_title(title)\n"
+                 "def knob(name, values):\n    print(name)")
+    cells = [_cell("code", source, "work"), _cell("code", functions, "functions")]
+    context = T.lesson_context({"cells": cells})
+    assert context.functions == {"compare": (1,), "knob": (0,)}  # compare shows `titles` item by item
+    texts = [message.text for message in T.code_messages(source, 0, "work", context) if message.kind == "string"]
+    assert texts == ['"unconditional"', '"guided"', 'f"{label}, seed {s}"', '"no ControlNet"', '"with ControlNet"',
+                     '"base only"', '"hand-off"']  # not a parameter's name given alone, nor values to try

@@ -15,8 +15,9 @@ Lokalize, Weblate, or a text editor). Its messages are what the learner reads:
   message, `helpers.expect_trained`'s, figure titles and axis labels, the `hint=` of a parameter check. A message
   of that kind is the literal as it is written in Python, quotes, `f` prefix and `{...}` fields included: the
   translation keeps them (the check below says when it does not). Also the prose kept in a variable the lesson shows
-  as it is (`size = f"{n:,} parameters"`, then `print(size)`) and the titles given to a lesson's own function at a
-  parameter it shows. Never a prompt, nor a docstring.
+  as it is (`size = f"{n:,} parameters"`, then `print(size)`), the items a shown loop runs over
+  (`for label in ("no ControlNet", "with ControlNet")`), and the titles given to a lesson's own function at a
+  parameter it shows (alone, or in a list it shows item by item). Never a prompt, nor a docstring.
 - a *label*: a text the code also uses as data somewhere in the lesson (a key, a value it compares or looks up) and
   may show (a table's row names, a figure's titles taken from a dict's keys). Every use of it in the lesson takes the
   same translation, so the lookups still meet; a translation equal to the English keeps it English, which a prompt,
@@ -134,7 +135,7 @@ def _shown_leaves(node: ast.AST):
     if isinstance(node, ast.Dict):  # its keys are the program's; its values may be shown
         children = node.values
     elif isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
-        children = [node.elt]
+        children = [node.elt, *_looped_over(node.generators, {n.id for n in ast.walk(node.elt) if isinstance(n, ast.Name)})]
     elif isinstance(node, ast.DictComp):
         children = [node.value]
     elif isinstance(node, ast.IfExp):
@@ -143,6 +144,18 @@ def _shown_leaves(node: ast.AST):
         children = ast.iter_child_nodes(node)
     for child in children:
         yield from _shown_leaves(child)
+
+
+def _looped_over(loops, shown: set[str]):
+    """The literal lists a loop runs over whose items it shows: `for label in ("no ControlNet", "with ControlNet")`,
+    `for name, colour in zip(("unconditional", "conditional"), read)`, where the loop's variable is in `shown`."""
+    for loop in loops:
+        pairs = [(loop.target, loop.iter)]
+        if isinstance(loop.iter, ast.Call) and _call_name(loop.iter) == "zip" and isinstance(loop.target, ast.Tuple):
+            pairs = list(zip(loop.target.elts, loop.iter.args))
+        for target, values in pairs:
+            if isinstance(target, ast.Name) and target.id in shown and isinstance(values, (ast.Tuple, ast.List)):
+                yield values
 
 
 def _strings_within(node: ast.AST):
@@ -165,10 +178,15 @@ def _names_within(node: ast.AST):
 def _local_arguments(call: ast.Call, shown_positions: tuple[int, ...]):
     """The titles a call to one of the lesson's own functions is given: its string arguments at the positions of the
     parameters that function shows (`compare(a, b, "base only")` where `compare` does `ax.set_title(title)`), written
-    directly, not in a list (values to try: `knob("negative_prompt", [None, "blurry"])`)."""
+    directly or in a list it shows item by item (`compare(pictures, ["base only", "hand-off"])` where `compare` does
+    `for title in titles: ax.set_title(title)`). A parameter it does not show (values to try:
+    `knob("negative_prompt", [None, "blurry"])`) gives nothing."""
     for position, argument in enumerate(call.args):
-        if position in shown_positions and isinstance(argument, (ast.Constant, ast.JoinedStr)):
-            yield argument
+        if position in shown_positions:
+            if isinstance(argument, (ast.List, ast.Tuple)):  # titles, each shown: a word is enough
+                yield from ((item, "said") for item in argument.elts if isinstance(item, (ast.Constant, ast.JoinedStr)))
+            elif isinstance(argument, (ast.Constant, ast.JoinedStr)):  # prose only: `knob("prompt_2", ...)` names a parameter
+                yield argument, "kept"
 
 
 PROMPT_NAMES = re.compile(r"prompt|caption|concept|subject|negative", re.IGNORECASE)  # what a model is asked to draw stays English
@@ -207,6 +225,12 @@ def defined_functions(trees) -> dict[str, tuple[int, ...]]:
             if isinstance(node, ast.FunctionDef):
                 parameters = [argument.arg for argument in [*node.args.posonlyargs, *node.args.args]]
                 shown = {name for expression in _context_expressions(node) for name in _names_within(expression)}
+                for loop in (inner for inner in ast.walk(node) if isinstance(inner, ast.For)):  # for title in titles: show it
+                    targets = loop.target.elts if isinstance(loop.target, ast.Tuple) else [loop.target]
+                    values = loop.iter.args if isinstance(loop.iter, ast.Call) and _call_name(loop.iter) == "zip" else [loop.iter]
+                    if len(targets) == len(values):
+                        shown |= {value.id for target, value in zip(targets, values)
+                                  if isinstance(target, ast.Name) and target.id in shown and isinstance(value, ast.Name)}
                 functions[node.name] = tuple(position for position, parameter in enumerate(parameters)
                                              if parameter in shown and not PROMPT_NAMES.search(parameter))
     return functions
@@ -232,8 +256,8 @@ def _candidates(tree: ast.AST, local_functions: dict, shown_variables: frozenset
                 for string in strings:
                     found[(string.lineno, string.col_offset)] = (string, "said" if chosen else "kept")
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in local_functions:
-            for string in _local_arguments(node, local_functions[node.func.id]):
-                found[(string.lineno, string.col_offset)] = (string, "kept")
+            for string, origin in _local_arguments(node, local_functions[node.func.id]):
+                found[(string.lineno, string.col_offset)] = (string, origin)
     for expression in _context_expressions(tree):
         for string in _strings_within(expression):
             found[(string.lineno, string.col_offset)] = (string, "said")
