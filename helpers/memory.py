@@ -563,7 +563,7 @@ def recommend_memory_plan(machine: Machine | str | None = None, refiner: bool = 
     plan = plan_memory(names, height, width, dtype=dtype, machine=machine, mode="full", parameters=parts,
                        what=_("SDXL base + refiner") if refiner else _("SDXL base"))
     if not plan.runs and plan.machine.device == "cpu":
-        plan.name, plan.code = N_("tiny mode: the real SDXL does not fit this CPU's RAM"), (
+        plan.name, plan.shown, plan.code = N_("tiny mode: the real SDXL does not fit this CPU's RAM"), "", (
             "SDXL_TUTORIAL_MODE=tiny  # or mode = 'tiny' in a lesson's parameters cell",)
     return plan
 

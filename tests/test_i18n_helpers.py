@@ -74,6 +74,13 @@ def test_a_memory_plan_shows_its_placement_and_machine_in_portuguese_and_keeps_i
     too_big = plan_memory(["sdxl-base", "sdxl-refiner"], dtype=torch.float32, mode="full", machine=tiny_gpu, placement="model CPU offload")
     assert not too_big.runs and too_big.name == "none of the placements fits sdxl-base + sdxl-refiner in float32"
     assert too_big.label == "nenhum dos posicionamentos comporta sdxl-base + sdxl-refiner em float32"
+    from helpers.memory import recommend_memory_plan, plan_training_memory
+
+    on_a_cpu = recommend_memory_plan("cpu-16gb")  # nothing fits: renamed to the advice, and shown as it
+    assert on_a_cpu.name.startswith("tiny mode") and on_a_cpu.label.startswith("modo tiny")
+    training = plan_training_memory(["sdxl-base"], lora_parameters=10**6, machine=tiny_gpu, dtype=torch.float32, mode="full")
+    assert not training.runs and training.name == "LoRA training of sdxl-base in float32 does not fit"
+    assert training.label == "o treinamento da LoRA de sdxl-base em float32 não cabe"
     helpers.use_language("en")
     assert plan.label == plan.name and t4.label == t4.name
 

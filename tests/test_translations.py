@@ -74,6 +74,14 @@ def translate(path, translations, title=None):
     catalogue.save(str(path))
 
 
+def change_english(course, index, change):
+    """Rewrite cell `index` of the small course's English lesson: its source becomes `change(source)`."""
+    path = course[0] / "99_lesson.ipynb"
+    lesson = json.loads(path.read_text(encoding="utf-8"))
+    lesson["cells"][index]["source"] = change(lesson["cells"][index]["source"])
+    path.write_text(json.dumps(lesson), encoding="utf-8")
+
+
 def problems_of(course):
     notebooks, catalogues = course
     return [line for line in T.check("pt-BR", notebooks, catalogues) if line.startswith(("99", "pt-BR/99"))]
@@ -96,10 +104,7 @@ def test_the_generated_lesson_reads_portuguese_and_runs_the_english_code(course)
 
 def test_a_changed_english_cell_makes_its_translation_stale_and_the_check_names_it(course):
     notebooks, catalogues = course
-    path = notebooks / "99_lesson.ipynb"
-    lesson = json.loads(path.read_text(encoding="utf-8"))
-    lesson["cells"][3]["source"] = "What you should see: four steps, in a row."
-    path.write_text(json.dumps(lesson), encoding="utf-8")
+    change_english(course, 3, lambda source: "What you should see: four steps, in a row.")
     problems = problems_of(course)
     assert any("cell 3" in line and "not translated" in line for line in problems), problems
     T.update("pt-BR", notebooks, catalogues, names=["99"])  # `make translations`
@@ -115,10 +120,7 @@ def test_a_changed_english_cell_makes_its_translation_stale_and_the_check_names_
 
 def test_a_changed_english_code_cell_fails_until_the_edition_is_generated_again(course):
     notebooks, catalogues = course
-    path = notebooks / "99_lesson.ipynb"
-    lesson = json.loads(path.read_text(encoding="utf-8"))
-    lesson["cells"][2]["source"] = lesson["cells"][2]["source"].replace("steps = 4", "steps = 5")
-    path.write_text(json.dumps(lesson), encoding="utf-8")
+    change_english(course, 2, lambda source: source.replace("steps = 4", "steps = 5"))
     problems = problems_of(course)
     assert any("cell 2" in line and "code differs" in line for line in problems), problems
     T.update("pt-BR", notebooks, catalogues, names=["99"])
@@ -255,10 +257,7 @@ def test_labels_that_would_merge_or_become_another_key_are_refused():
 
 def test_a_message_added_before_another_leaves_that_ones_translation_alone(course):
     notebooks, catalogues = course
-    path = notebooks / "99_lesson.ipynb"
-    lesson = json.loads(path.read_text(encoding="utf-8"))
-    lesson["cells"][2]["source"] = lesson["cells"][2]["source"].replace('print(f"', 'print("first,", f"')
-    path.write_text(json.dumps(lesson), encoding="utf-8")
+    change_english(course, 2, lambda source: source.replace('print(f"', 'print("first,", f"'))
     T.update("pt-BR", notebooks, catalogues, names=["99"])
     entries = {entry.msgid: entry for entry in polib.pofile(str(catalogues / "pt-BR" / "99_lesson.po"))}
     assert entries['"first,"'].msgstr == "" and "fuzzy" not in entries['"first,"'].flags  # new: untranslated, not a neighbour's
@@ -295,6 +294,12 @@ def test_a_choice_of_words_kept_in_a_shown_variable_is_translated_whole():
     assert texts == ['"about the same"', '"faster"', '"slower"']  # names without prose stay as they are
 
 
+def messages_of(source, functions):
+    """The lesson context of a cell `source` beside a cell of functions, and the messages of `source`."""
+    context = T.lesson_context({"cells": [_cell("code", source, "work"), _cell("code", functions, "functions")]})
+    return context, T.code_messages(source, 0, "work", context)
+
+
 def test_the_items_a_loop_shows_and_the_titles_a_lessons_own_function_shows_one_by_one_are_messages():
     source = ('print(", ".join(f"{name}: {colour}" for name, colour in zip(("unconditional", "guided"), read)))\n'
               'show(x, titles=[f"{label}, seed {s}" for label in ("no ControlNet", "with ControlNet") for s in seeds])\n'
@@ -302,9 +307,42 @@ def test_the_items_a_loop_shows_and_the_titles_a_lessons_own_function_shows_one_
               'print([mode for mode in modes])')
     functions = ("def compare(pictures, titles):\n    for ax, title in zip(axes, titles):\n        ax.set_title(title)\n"
                  "def knob(name, values):\n    print(name)")
-    cells = [_cell("code", source, "work"), _cell("code", functions, "functions")]
-    context = T.lesson_context({"cells": cells})
+    context, messages = messages_of(source, functions)
     assert context.functions == {"compare": (1,), "knob": (0,)}  # compare shows `titles` item by item
-    texts = [message.text for message in T.code_messages(source, 0, "work", context) if message.kind == "string"]
+    texts = [message.text for message in messages if message.kind == "string"]
     assert texts == ['"unconditional"', '"guided"', 'f"{label}, seed {s}"', '"no ControlNet"', '"with ControlNet"',
                      '"base only"', '"hand-off"']  # not a parameter's name given alone, nor values to try
+
+
+def test_a_loop_variable_the_code_also_computes_with_is_not_shown_and_neither_are_its_values():
+    source = ('print([f"{results[name]:.2f}" for name in ("base only", "hand-off")])\n'
+              'print([plan(placement=p).gpu for p in ("model CPU offload", "group offload")])\n'
+              'knob("negative_prompt", [None, "blurry, low quality"])\ndraw("a red circle")\nshow(x, title="the circles")')
+    functions = ("def knob(name, values):\n    for value in values:\n        print(name, value)\n"
+                 "        pipe(**{name: value})\ndef draw(prompt):\n    return pipe(prompt=prompt)")
+    context, messages = messages_of(source, functions)
+    assert context.functions == {"knob": (0,), "draw": ()}  # `values` is passed on, not only shown
+    assert [m.text for m in messages if m.kind == "string"] == ['"the circles"']  # no key, no placement, no prompt, no None
+    # the keys and the placement are labels, for a translator to decide on; the prompts are not even that
+    assert [m.text for m in messages if m.kind == "label"] == ['"base only"', '"model CPU offload"', '"group offload"']  # (a word alone: not offered)
+
+
+def test_a_changed_message_comes_back_stale_even_where_its_old_english_lives_on_in_another_cell(tmp_path):
+    catalogue = tmp_path / "x.po"
+    before = [T.Message(0, "a", "comment", 0, "the same seed"), T.Message(1, "b", "comment", 0, "the same seed")]
+    T.update_catalogue(catalogue, before, "pt-BR", "x")
+    translate(catalogue, {"the same seed": "a mesma seed"})
+    after = [before[0], T.Message(1, "b", "comment", 0, "the same seed, again")]
+    T.update_catalogue(catalogue, after, "pt-BR", "x")
+    entries = {entry.msgid: entry for entry in polib.pofile(str(catalogue))}
+    assert "fuzzy" in entries["the same seed, again"].flags and entries["the same seed, again"].msgstr == "a mesma seed"
+    assert entries["the same seed"].msgstr == "a mesma seed" and not entries["the same seed"].flags
+
+
+def test_two_labels_written_alike_in_a_generated_lesson_are_caught_and_every_way_of_testing_a_text_is_known():
+    source = 'rows = {"base only": 1, "refiner only": 2}\nprint(rows["base only"], rows["refiner only"])'
+    lesson = {"cells": [_cell("code", source, "work")]}
+    merged = source.replace('"base only"', '"só um"').replace('"refiner only"', '"só um"')
+    assert "are all written 'só um'" in T.code_differences(lesson, {"cells": [_cell("code", merged, "work")]}, "x")[0]
+    tests = ('a = name.endswith(("(SDXL)", "(log)"))\nb = "LoRA" not in name')
+    assert T.text_tests([T.ast.parse(tests)]) == {("endswith", "(SDXL)"), ("endswith", "(log)"), ("in", "LoRA")}

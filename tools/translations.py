@@ -135,7 +135,7 @@ def _shown_leaves(node: ast.AST):
     if isinstance(node, ast.Dict):  # its keys are the program's; its values may be shown
         children = node.values
     elif isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
-        children = [node.elt, *_looped_over(node.generators, {n.id for n in ast.walk(node.elt) if isinstance(n, ast.Name)})]
+        children = [node.elt, *_looped_over(node.generators, _shown_only([node.elt]))]
     elif isinstance(node, ast.DictComp):
         children = [node.value]
     elif isinstance(node, ast.IfExp):
@@ -144,6 +144,22 @@ def _shown_leaves(node: ast.AST):
         children = ast.iter_child_nodes(node)
     for child in children:
         yield from _shown_leaves(child)
+
+
+def _shown_only(region: list[ast.AST]) -> set[str]:
+    """The variables `region` (expressions or statements) shows wherever it uses them: `label` in
+    `f"{label}, seed {s}"`, not `name` in `f"{results[name]:.2f}"` nor `p` in `plan(placement=p)` (a translated
+    value would change what those compute)."""
+    used, shown = {}, {}
+    for part in region:
+        for node in ast.walk(part):
+            if isinstance(node, ast.Name):
+                used[node.id] = used.get(node.id, 0) + 1
+        expressions = [part] if isinstance(part, ast.expr) else list(_context_expressions(part))
+        for expression in expressions:
+            for name in _names_within(expression):
+                shown[name] = shown.get(name, 0) + 1
+    return {name for name, count in shown.items() if count == used.get(name)}
 
 
 def _looped_over(loops, shown: set[str]):
@@ -184,12 +200,12 @@ def _local_arguments(call: ast.Call, shown_positions: tuple[int, ...]):
     for position, argument in enumerate(call.args):
         if position in shown_positions:
             if isinstance(argument, (ast.List, ast.Tuple)):  # titles, each shown: a word is enough
-                yield from ((item, "said") for item in argument.elts if isinstance(item, (ast.Constant, ast.JoinedStr)))
-            elif isinstance(argument, (ast.Constant, ast.JoinedStr)):  # prose only: `knob("prompt_2", ...)` names a parameter
+                yield from ((item, "said") for item in argument.elts if _is_text(item))
+            elif _is_text(argument):  # prose only: `knob("prompt_2", ...)` names a parameter
                 yield argument, "kept"
 
 
-PROMPT_NAMES = re.compile(r"prompt|caption|concept|subject|negative", re.IGNORECASE)  # what a model is asked to draw stays English
+PROMPT_NAMES = re.compile(r"prompt|caption|concept|subject|negative|preamble", re.IGNORECASE)  # what a model is asked to draw stays English
 
 
 def _context_expressions(tree: ast.AST):
@@ -228,9 +244,10 @@ def defined_functions(trees) -> dict[str, tuple[int, ...]]:
                 for loop in (inner for inner in ast.walk(node) if isinstance(inner, ast.For)):  # for title in titles: show it
                     targets = loop.target.elts if isinstance(loop.target, ast.Tuple) else [loop.target]
                     values = loop.iter.args if isinstance(loop.iter, ast.Call) and _call_name(loop.iter) == "zip" else [loop.iter]
+                    only_shown = _shown_only(loop.body)  # not also passed on: `pipe(**{name: value})` computes with it
                     if len(targets) == len(values):
                         shown |= {value.id for target, value in zip(targets, values)
-                                  if isinstance(target, ast.Name) and target.id in shown and isinstance(value, ast.Name)}
+                                  if isinstance(target, ast.Name) and target.id in only_shown and isinstance(value, ast.Name)}
                 functions[node.name] = tuple(position for position, parameter in enumerate(parameters)
                                              if parameter in shown and not PROMPT_NAMES.search(parameter))
     return functions
@@ -288,11 +305,20 @@ def _texts(tree: ast.AST):
     return (node for node in ast.walk(tree) if _is_text(node) and id(node) not in pieces)
 
 
-def _where_labels_cannot_go(tree: ast.AST) -> set[int]:
+def _where_labels_cannot_go(tree: ast.AST, prompt_positions: dict[str, set[int]] | None = None) -> set[int]:
     """The texts of a module that a label's translation may not replace: inside an f-string's field (the field is the
-    code), a docstring, a prompt (a `prompt=`-like keyword or variable: PROMPT_NAMES), use_language's argument."""
+    code), a docstring, a prompt (a `prompt=`-like keyword or variable: PROMPT_NAMES; an argument at a prompt-named
+    parameter of the lesson's own functions, `prompt_positions`; the values given beside a prompt's parameter name,
+    `knob("negative_prompt", [None, "blurry"])`), use_language's argument."""
     refused = set()
     for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            names = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            positions = (prompt_positions or {}).get(_call_name(node), set())
+            if any(PROMPT_NAMES.search(name) for name in names):
+                positions = set(range(len(node.args)))
+            refused |= {id(inner) for position in positions if position < len(node.args)
+                        for inner in ast.walk(node.args[position])}
         if isinstance(node, ast.JoinedStr):
             refused |= {id(inner) for value in node.values if isinstance(value, ast.FormattedValue)
                         for inner in ast.walk(value) if inner is not value}
@@ -314,8 +340,11 @@ def label_strings(trees, data: frozenset[str], install_trees=()) -> frozenset[st
     """The data texts (data_strings) a translator may translate as labels, alike everywhere: prose (letters and a
     space), none of whose uses is where a label cannot go (_where_labels_cannot_go) or in the install cell."""
     offered, refused = set(), set()
+    prompt_positions = {node.name: {position for position, argument in enumerate([*node.args.posonlyargs, *node.args.args])
+                                    if PROMPT_NAMES.search(argument.arg)}
+                        for tree in trees for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
     for tree in trees:
-        nowhere = _where_labels_cannot_go(tree)
+        nowhere = _where_labels_cannot_go(tree, prompt_positions)
         for node in ast.walk(tree):
             if _is_text(node) and skeleton(node) in data:
                 (refused if id(node) in nowhere else offered).add(skeleton(node))
@@ -443,7 +472,8 @@ def lesson_context(notebook: dict) -> Context:
 
 def text_tests(trees) -> frozenset[tuple[str, str]]:
     """What a lesson's code tests its texts for: `name.startswith("SDXL")`, `.endswith(...)`, `"LoRA" in name`. A label's
-    translation must keep such a text where the English label has it, or the test would change its answer."""
+    translation must keep such a text where the English label has it, or the test would change its answer. It errs on
+    the safe side (`"fp16-fix VAE" in vaes`, a membership test, counts too) and misses a text held in a variable."""
     found = set()
     for tree in trees:
         for node in ast.walk(tree):
@@ -574,6 +604,9 @@ HINTS = {
 }
 
 
+KIND_OF_HINT = {hint: kind for kind, hint in HINTS.items()}
+
+
 def update_catalogue(path: Path, messages: list[Message], language: str, name: str) -> tuple[int, int, int]:
     """Merge `messages` into the catalogue at `path` (created if missing): new ones added untranslated, removed ones
     dropped, one whose English changed kept with its old translation, fuzzy. Returns (new, stale, removed)."""
@@ -589,7 +622,7 @@ def update_catalogue(path: Path, messages: list[Message], language: str, name: s
     catalogue = polib.POFile(wrapwidth=0)
     catalogue.metadata = old.metadata if old else _header(language, name)
     new = stale = 0
-    entries, current = {}, {message.text for message in messages}
+    entries, current = {}, {(message.cell_id, message.text) for message in messages}
     for message in messages:
         if message.text in entries:
             entries[message.text].occurrences.append(message.occurrence)
@@ -601,10 +634,10 @@ def update_catalogue(path: Path, messages: list[Message], language: str, name: s
             known = by_id[message.text]
             entry.msgstr, entry.flags = known.msgstr, list(known.flags)
             entry.previous_msgid = known.previous_msgid
-        elif (was := by_place.get(message.occurrence)) and was.msgstr and was.msgid not in current \
-                and was.comment == entry.comment:
-            # the same place, the same kind, new English (the old English is gone, not moved along by a new message
-            # before it): keep the translation, mark it stale
+        elif (was := by_place.get(message.occurrence)) and was.msgstr and (message.cell_id, was.msgid) not in current \
+                and KIND_OF_HINT.get(was.comment, message.kind) == message.kind:
+            # the same place, the same kind, new English (the old English is gone from this cell, not moved along by
+            # a new message before it): keep the translation, mark it stale
             entry.msgstr, entry.flags = was.msgstr, ["fuzzy"]
             entry.previous_msgid = was.previous_msgid if "fuzzy" in was.flags and was.previous_msgid else was.msgid
             stale += 1
@@ -796,10 +829,15 @@ def code_differences(english: dict, translated: dict, name: str) -> list[str]:
             for node, their in zip(_walk_to_texts(tree), _walk_to_texts(other_tree)):
                 if id(node) in ours:
                     labels.setdefault(skeleton(node), set()).add(skeleton(their))
+    english_of = {}
     for label, texts in labels.items():
         if len(texts) > 1:
             problems.append(f"{name}: the label {label!r} is written {len(texts)} ways ({sorted(texts)}): a lookup would "
                             "miss; each label takes one translation everywhere")
+        for text in texts:
+            english_of.setdefault(text, set()).add(label)
+    problems += [f"{name}: the labels {sorted(englishes)} are all written {text!r}: a dict would lose a key"
+                 for text, englishes in english_of.items() if len(englishes) > 1]
     return problems
 
 
