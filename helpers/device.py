@@ -157,7 +157,7 @@ class Measurement:
     @property
     def memory_label(self) -> str:
         """What the peak counts, in the course's language."""
-        return _(self.memory_kind) if self.memory_kind else ""
+        return _(self.memory_kind)
 
     def __str__(self) -> str:
         label = f"{self.label}: " if self.label else ""

@@ -440,11 +440,6 @@ def _check_ladder(results, per):
                               "skipped, got {kind}.").format(name=name, kind=type(result).__name__))
 
 
-def _memory_kind(result) -> str:
-    """What a measurement's peak counts, in the course's language (its `memory_kind` is English: helpers.device)."""
-    return _(result.memory_kind) if result.memory_kind else ""
-
-
 def ladder_row(name, result, per=1, unit=None):
     """One line for one rung: seconds per `unit` (the measured time over `per` calls; default a picture) and peak
     memory, or the reason it was skipped. Introduced in 08_speed_and_memory."""
@@ -453,7 +448,7 @@ def ladder_row(name, result, per=1, unit=None):
     if isinstance(result, str):
         return f"{name:{LADDER_NAME_WIDTH}}{result}"
     return f"{name:{LADDER_NAME_WIDTH}}" + _("{seconds:8.3f} s per {unit} · peak {peak:6.2f} GiB ({kind})").format(
-        seconds=result.seconds / per, unit=unit, peak=result.peak_gib, kind=_memory_kind(result))
+        seconds=result.seconds / per, unit=unit, peak=result.peak_gib, kind=_(result.memory_kind))
 
 
 def ladder_table(results, per=1, unit=None):
@@ -481,7 +476,7 @@ def ladder_chart(results, per=1, unit=None, title=None):
     ran = [name for name in labels if not isinstance(results[name], str)]
     seconds = [0.0 if name not in ran else results[name].seconds / per for name in labels]
     memory = [0.0 if name not in ran else results[name].peak_gib for name in labels]
-    kind = _memory_kind(results[ran[0]]) if ran else _("memory")
+    kind = _(results[ran[0]].memory_kind) if ran else _("memory")
     figure, axes = plt.subplots(1, 2, figsize=(13, 0.45 * len(labels) + 1.2), sharey=True)
     for ax, values, colour, label, form in ((axes[0], seconds, "tab:blue", _("seconds per {unit}").format(unit=unit),
                                              "{:.3g} s"),

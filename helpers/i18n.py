@@ -55,8 +55,9 @@ def N_(message: str) -> str:
 
 
 def _(message: str) -> str:
-    """`message` in the language chosen with use_language (English when it has no translation)."""
-    return _translation.gettext(message)
+    """`message` in the language chosen with use_language (English when it has no translation). An empty message stays
+    empty (gettext would return its catalogue's header)."""
+    return _translation.gettext(message) if message else message
 
 
 if os.environ.get(LANGUAGE_VARIABLE, ENGLISH) != ENGLISH:

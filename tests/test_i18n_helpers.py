@@ -135,3 +135,6 @@ def test_what_a_measured_peak_counts_is_shown_in_portuguese_and_kept_in_english(
         sum(range(1000))
     assert timed.memory_kind == "process RSS" and timed.memory_label == "RSS do processo"
     assert "(RSS do processo)" in str(timed) and "(RSS do processo)" in ladder_row("fp32", timed)
+    from helpers.i18n import _
+
+    assert _("") == ""  # not the catalogue's header, which gettext returns for ""
