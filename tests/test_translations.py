@@ -249,7 +249,7 @@ def test_labels_that_would_merge_or_become_another_key_are_refused():
     context = T.lesson_context({"cells": [_cell("code", source, "work")]})
     label = lambda text: T.Message(0, "work", "label", 0, text)
     same = T._label_clashes(context, {label('"base only"'): '"só um"', label('"refiner only"'): '"só um"'}, "x")
-    assert len(same) == 1 and "all translated as 'só um'" in same[0]
+    assert len(same) == 1 and "all written 'só um'" in same[0]
     taken = T._label_clashes(context, {label('"base only"'): '"both"'}, "x")
     assert len(taken) == 1 and "another text the lesson uses as data" in taken[0]
     assert T._label_clashes(context, {label('"base only"'): '"base only"', label('"refiner only"'): '"só o refiner"'}, "x") == []

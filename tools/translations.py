@@ -150,16 +150,11 @@ def _shown_only(region: list[ast.AST]) -> set[str]:
     """The variables `region` (expressions or statements) shows wherever it uses them: `label` in
     `f"{label}, seed {s}"`, not `name` in `f"{results[name]:.2f}"` nor `p` in `plan(placement=p)` (a translated
     value would change what those compute)."""
-    used, shown = {}, {}
-    for part in region:
-        for node in ast.walk(part):
-            if isinstance(node, ast.Name):
-                used[node.id] = used.get(node.id, 0) + 1
-        expressions = [part] if isinstance(part, ast.expr) else list(_context_expressions(part))
-        for expression in expressions:
-            for name in _names_within(expression):
-                shown[name] = shown.get(name, 0) + 1
-    return {name for name, count in shown.items() if count == used.get(name)}
+    used = collections.Counter(node.id for part in region for node in ast.walk(part) if isinstance(node, ast.Name))
+    shown = collections.Counter(name for part in region
+                                for expression in ([part] if isinstance(part, ast.expr) else _context_expressions(part))
+                                for name in _names_within(expression))
+    return {name for name, count in shown.items() if count == used[name]}
 
 
 def _looped_over(loops, shown: set[str]):
@@ -315,11 +310,11 @@ def _where_labels_cannot_go(tree: ast.AST, prompt_positions: dict[str, set[int]]
         if isinstance(node, ast.Call):
             names = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
             positions = (prompt_positions or {}).get(_call_name(node), set())
-            if any(PROMPT_NAMES.search(name) for name in names):
+            if _call_name(node) == LANGUAGE_CALL or any(PROMPT_NAMES.search(name) for name in names):
                 positions = set(range(len(node.args)))
             refused |= {id(inner) for position in positions if position < len(node.args)
                         for inner in ast.walk(node.args[position])}
-        if isinstance(node, ast.JoinedStr):
+        elif isinstance(node, ast.JoinedStr):
             refused |= {id(inner) for value in node.values if isinstance(value, ast.FormattedValue)
                         for inner in ast.walk(value) if inner is not value}
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module)) and node.body \
@@ -331,8 +326,6 @@ def _where_labels_cannot_go(tree: ast.AST, prompt_positions: dict[str, set[int]]
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if any(isinstance(target, ast.Name) and PROMPT_NAMES.search(target.id) for target in targets) and node.value:
                 refused |= {id(inner) for inner in ast.walk(node.value)}
-        elif isinstance(node, ast.Call) and _call_name(node) == LANGUAGE_CALL:
-            refused |= {id(inner) for argument in node.args for inner in ast.walk(argument)}
     return refused
 
 
@@ -745,11 +738,10 @@ def generate(notebook: dict, catalogue: dict, install_catalogue: dict, language:
 def _label_clashes(context: Context, translated: dict, name: str) -> list[str]:
     """Labels whose translations would merge what the English keeps apart: two labels given one translation, or a
     label translated into another data text of the lesson (a dict would lose a key, a comparison change its answer)."""
-    problems = []
-    english_of = {}
+    problems, pairs = [], set()
     for message, translation in translated.items():
         english, text = skeleton(_literal(message.text)), skeleton(_literal(translation))
-        english_of.setdefault(text, set()).add(english)
+        pairs.add((english, text))
         where = f"{name}, cell {message.cell} (label, id {message.cell_id}): its translation {translation[:60]!r}"
         if text != english and text in context.data:
             problems.append(f"{where} is another text the lesson uses as data: translate it into a text of its own")
@@ -758,10 +750,20 @@ def _label_clashes(context: Context, translated: dict, name: str) -> list[str]:
             if tested != english and kept(english, tested) and not kept(text, tested):  # (the label itself: a lookup)
                 problems.append(f"{where} loses {tested!r}: the lesson tests its labels with `{how}` {tested!r}; "
                                 "keep it where the English has it")
-    for text, englishes in english_of.items():
-        if len(englishes) > 1:
-            problems.append(f"{name}: the labels {sorted(englishes)} are all translated as {text!r}: give each its own")
-    return problems
+    return problems + _labels_apart(pairs, name)
+
+
+def _labels_apart(pairs: set[tuple[str, str]], name: str) -> list[str]:
+    """Whether (English label, its translation) pairs keep labels apart as the English does: each label written one way
+    everywhere (or a lookup misses), two labels never written alike (or a dict loses a key)."""
+    ways, labels = {}, {}
+    for english, text in pairs:
+        ways.setdefault(english, set()).add(text)
+        labels.setdefault(text, set()).add(english)
+    return ([f"{name}: the label {english!r} is written {len(texts)} ways ({sorted(texts)}): a lookup would miss; each "
+             "label takes one translation everywhere" for english, texts in ways.items() if len(texts) > 1] +
+            [f"{name}: the labels {sorted(englishes)} are all written {text!r}: a dict would lose a key; give each its own"
+             for text, englishes in labels.items() if len(englishes) > 1])
 
 
 def set_aside(tree: ast.AST, context: Context = Context()) -> frozenset[int]:
@@ -809,7 +811,7 @@ def code_differences(english: dict, translated: dict, name: str) -> list[str]:
     not translated alike everywhere (each English label one translation, two labels never the same one)."""
     if len(english["cells"]) != len(translated["cells"]):
         return [f"{name}: {len(translated['cells'])} cells, the English lesson has {len(english['cells'])}"]
-    problems, context, labels = [], lesson_context(english), {}
+    problems, context, pairs = [], lesson_context(english), set()
     for index, (one, other) in enumerate(zip(english["cells"], translated["cells"])):
         if one["cell_type"] != other["cell_type"] or one.get("metadata") != other.get("metadata"):
             problems.append(f"{name}, cell {index}: its kind or metadata differ from the English cell's")
@@ -826,19 +828,9 @@ def code_differences(english: dict, translated: dict, name: str) -> list[str]:
                                 "beyond comments and learner-facing strings")
                 continue
             ours = {id(node) for node in label_nodes(tree, context.labels)}
-            for node, their in zip(_walk_to_texts(tree), _walk_to_texts(other_tree)):
-                if id(node) in ours:
-                    labels.setdefault(skeleton(node), set()).add(skeleton(their))
-    english_of = {}
-    for label, texts in labels.items():
-        if len(texts) > 1:
-            problems.append(f"{name}: the label {label!r} is written {len(texts)} ways ({sorted(texts)}): a lookup would "
-                            "miss; each label takes one translation everywhere")
-        for text in texts:
-            english_of.setdefault(text, set()).add(label)
-    problems += [f"{name}: the labels {sorted(englishes)} are all written {text!r}: a dict would lose a key"
-                 for text, englishes in english_of.items() if len(englishes) > 1]
-    return problems
+            pairs |= {(skeleton(node), skeleton(their)) for node, their in zip(_walk_to_texts(tree), _walk_to_texts(other_tree))
+                      if id(node) in ours}
+    return problems + _labels_apart(pairs, name)
 
 
 def _read(path: Path) -> dict:
