@@ -297,3 +297,25 @@ def test_the_portuguese_readme_lists_every_lesson_with_the_english_readmes_times
     assert list(portuguese) == list(english) == build_site.lesson_names(edition.notebooks)
     assert [row.tiny for row in portuguese.values()] == [row.tiny for row in english.values()], \
         "the tiny times are measured once: copy them into README.pt-BR.md when README.md's change"
+
+
+def test_the_portuguese_site_words_come_from_the_site_catalogue_and_each_edition_links_to_the_other_in_that_ones_words():
+    portuguese = build_site.texts("pt-BR")
+    assert set(portuguese) == set(build_site.TEXTS) and portuguese["open_in_colab"] == "Abrir no Colab"
+    assert build_site.texts("en")["switch"] == "Read in English" and portuguese["switch"] == "Leia em português"
+    table = build_site.read_lesson_table(README_TABLE)  # 00_setup has a Portuguese twin in notebooks/pt-BR/
+    english_top = build_site.navigation([table["00_setup"], table["01_loop"]], 0)
+    assert "[Leia em português](pt-BR/00_setup.html)" in english_top
+
+
+def test_a_site_text_without_a_current_translation_stops_the_build_and_names_it(tmp_path):
+    import polib
+
+    (tmp_path / "pt-BR").mkdir()
+    catalogue = polib.pofile(str(build_site.CATALOGUES / "pt-BR" / "site.po"), wrapwidth=0)
+    catalogue.find("Open in Colab").flags.append("fuzzy")  # its English changed since it was translated
+    catalogue.save(str(tmp_path / "pt-BR" / "site.po"))
+    with pytest.raises(SiteError, match=r"no current translation of 'Open in Colab' \(1 of the site's"):
+        build_site.texts("pt-BR", tmp_path)
+    with pytest.raises(SiteError, match="site.po has no current translation"):
+        build_site.texts("pt-BR", tmp_path / "nowhere")

@@ -346,3 +346,22 @@ def test_two_labels_written_alike_in_a_generated_lesson_are_caught_and_every_way
     assert "are all written 'só um'" in T.code_differences(lesson, {"cells": [_cell("code", merged, "work")]}, "x")[0]
     tests = ('a = name.endswith(("(SDXL)", "(log)"))\nb = "LoRA" not in name')
     assert T.text_tests([T.ast.parse(tests)]) == {("endswith", "(SDXL)"), ("endswith", "(log)"), ("in", "LoRA")}
+
+
+def test_the_site_words_are_messages_of_their_own_catalogue_and_a_changed_one_goes_stale_until_checked(tmp_path):
+    source = tmp_path / "build_site.py"
+    english = T.SITE_SOURCE.read_text(encoding="utf-8")
+    assert '"open_in_colab": "Open in Colab",' in english
+    source.write_text(english.replace('"open_in_colab": "Open in Colab",', '"open_in_colab": "Open it in Colab",'), encoding="utf-8")
+    catalogues = tmp_path / "translations"
+    shutil.copytree(T.CATALOGUES / "pt-BR", catalogues / "pt-BR", ignore=shutil.ignore_patterns("[0-9]*.po", "_*.po"))
+    assert "Open in Colab" in [message.text for message in T.site_messages()]
+    problems = T.update_site("pt-BR", catalogues, source)
+    assert len(problems) == 1 and "stale (fuzzy)" in problems[0] and "'Open it in Colab'" in problems[0]
+    assert problems[0].startswith("tools/build_site.py, line ")
+    entry = polib.pofile(str(catalogues / "pt-BR" / "site.po")).find("Open it in Colab")
+    assert entry.msgstr == "Abrir no Colab" and entry.previous_msgid == "Open in Colab"
+    translate(catalogues / "pt-BR" / "site.po", {"Open it in Colab": "Abra-a no Colab"})
+    assert T.site_problems("pt-BR", catalogues, source) == []
+    translate(catalogues / "pt-BR" / "site.po", {"picture {number} of {count}": "imagem {numero} de {count}"})
+    assert "fields differ" in " ".join(T.site_problems("pt-BR", catalogues, source))

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 import json
 import os
 import re
@@ -88,87 +89,75 @@ EDITIONS = {
     "pt-BR": Edition("pt-BR", "pt-BR", "README.pt-BR.md", "Lições", "Português"),
 }
 
-# What the site itself writes on its pages, in each language (the lessons' own text comes from their notebooks).
+# What the site itself writes on its pages, in English (the lessons' own text comes from their notebooks). Another
+# edition's words come from its gettext catalogue, translations/<language>/site.po, which `make translations` keeps in
+# step with these, as it does the lessons' and the helpers' (tools/translations.py).
 TEXTS = {
-    "en": {
-        "index": "Course index", "previous": "← previous", "next": "next", "switch": "Leia em português",
-        "picture": "picture {number} of {count}", "should_see": "What you should see", "figure": "A figure in section {heading}",
-        "widgets": " Its widgets appear here as their static fallback (one picture); in JupyterLab or Colab they are live.",
-        "hosted_note": (
-            "> **These outputs come from tiny mode.** `make site` ran this lesson ({revision}) on a CPU against a "
-            "server on the same machine that runs the course's small offline model, so every picture and number "
-            "below is tiny mode's (about {tiny} on 2 CPU cores).{widgets}\n>\n"
-            "> **To run it in full mode** (a hosted model through Hugging Face's Inference Providers: no GPU, no "
-            "download, a Hugging Face token in `HF_TOKEN` or Colab's Secrets): [Open in Colab]({colab}), or "
-            "clone [the repository]({repository}), run `make lab`, open `notebooks/{notebook}` and set "
-            "`mode = \"full\"` in its parameters cell (mode `auto` picks tiny mode without a GPU)."),
-        "note": (
-            "> **These outputs come from tiny mode.** `make site` ran this lesson ({revision}) on a CPU with the "
-            "course's small offline models, trained on pictures of coloured shapes, so every picture, plot and "
-            "number below is tiny mode's, not real SDXL's (tiny mode takes about {tiny} on 2 CPU cores)."
-            "{widgets}\n>\n"
-            "> **To run it in full mode** (the real checkpoints from the Hugging Face Hub, on a GPU): "
-            "[Open in Colab]({colab}) and choose a T4 GPU runtime (free Colab T4: {t4}), or clone "
-            "[the repository]({repository}) on a machine with a GPU, run `make lab` and open "
-            "`notebooks/{notebook}` (mode `auto` picks full mode on a GPU). To run it in tiny mode yourself: "
-            "`SDXL_TUTORIAL_MODE=tiny make lab`."),
-        "open_in_colab": "Open in Colab",
-        "table_header": "| lesson | what you learn | tiny, 2-core CPU | free Colab T4 | run it |",
-        "about": (
-            "Each page below is a lesson **executed in tiny mode** by `make site` ({revision}): the course's "
-            "small offline models, trained on pictures of coloured shapes, run on a CPU, so you can see every "
-            "picture, plot and check before running anything. The lessons' code is the same in full mode (the "
-            "real SDXL on a GPU); open a lesson in Colab with a T4 GPU runtime to run it there, or clone the "
-            "repository and run `make lab`."),
-        "times": (
-            "Tiny times are measured on 2 CPU cores; T4 times are estimated from about 1 s per SDXL step at "
-            "1024×1024, with the downloads on top. How to set up the course, the two modes, the exercises and "
-            "the workshop plans: [the README]({repository}#readme) and [teaching with the course]"
-            "({repository}/blob/main/docs/instructors.md)."),
-        "index_title": "SDXL by Hand: the lessons",
-    },
-    "pt-BR": {
-        "index": "Índice do curso", "previous": "← anterior", "next": "próxima", "switch": "Read in English",
-        "picture": "imagem {number} de {count}", "should_see": "O que você deve ver", "figure": "Uma figura da seção {heading}",
-        "widgets": " Os widgets aparecem aqui na versão estática (uma imagem); no JupyterLab ou no Colab eles funcionam de verdade.",
-        "hosted_note": (
-            "> **Estas saídas vêm do modo tiny.** `make site` rodou esta lição ({revision}) numa CPU, contra um "
-            "servidor na mesma máquina que roda o pequeno modelo offline do curso; então cada imagem e cada número "
-            "abaixo são do modo tiny (cerca de {tiny} em 2 núcleos de CPU).{widgets}\n>\n"
-            "> **Para rodá-la no modo full** (um modelo hospedado pelos Inference Providers da Hugging Face: sem GPU, "
-            "sem download, com um token da Hugging Face em `HF_TOKEN` ou nos Secrets do Colab): [Abrir no Colab]({colab}), "
-            "ou clone [o repositório]({repository}), rode `make lab`, abra `notebooks/{notebook}` e defina "
-            "`mode = \"full\"` na célula de parâmetros (o modo `auto` escolhe o modo tiny sem GPU)."),
-        "note": (
-            "> **Estas saídas vêm do modo tiny.** `make site` rodou esta lição ({revision}) numa CPU com os "
-            "pequenos modelos offline do curso, treinados com imagens de formas coloridas; então cada imagem, gráfico "
-            "e número abaixo são do modo tiny, não do SDXL de verdade (o modo tiny leva cerca de {tiny} em 2 núcleos "
-            "de CPU).{widgets}\n>\n"
-            "> **Para rodá-la no modo full** (os checkpoints reais do Hugging Face Hub, numa GPU): "
-            "[Abrir no Colab]({colab}) e escolha um ambiente com GPU T4 (T4 gratuita do Colab: {t4}), ou clone "
-            "[o repositório]({repository}) numa máquina com GPU, rode `make lab` e abra "
-            "`notebooks/{notebook}` (o modo `auto` escolhe o modo full numa GPU). Para rodá-la você mesmo no modo "
-            "tiny: `SDXL_TUTORIAL_MODE=tiny make lab`."),
-        "open_in_colab": "Abrir no Colab",
-        "table_header": "| lição | o que você aprende | tiny, CPU de 2 núcleos | T4 gratuita do Colab | rodar |",
-        "about": (
-            "Cada página abaixo é uma lição **executada no modo tiny** por `make site` ({revision}): os pequenos "
-            "modelos offline do curso, treinados com imagens de formas coloridas, rodando numa CPU; assim você vê "
-            "cada imagem, gráfico e verificação antes de rodar qualquer coisa. O código das lições é o mesmo no modo "
-            "full (o SDXL de verdade numa GPU): abra uma lição no Colab com um ambiente de GPU T4 para rodá-la lá, ou "
-            "clone o repositório e rode `make lab`."),
-        "times": (
-            "Os tempos do modo tiny foram medidos em 2 núcleos de CPU; os da T4 são estimados a partir de cerca de 1 s "
-            "por passo do SDXL em 1024×1024, mais os downloads. Como instalar o curso, os dois modos, os exercícios e "
-            "os planos de oficina: [o README em português]({repository}/blob/main/README.pt-BR.md) e [ensinar com o "
-            "curso]({repository}/blob/main/docs/instructors.pt-BR.md)."),
-        "index_title": "SDXL by Hand: as lições",
-    },
+    "index": "Course index", "previous": "← previous", "next": "next",
+    "switch": "Read in English",  # this edition's name for itself: the other editions' pages link here with it
+    "picture": "picture {number} of {count}", "should_see": "What you should see", "figure": "A figure in section {heading}",
+    "widgets": " Its widgets appear here as their static fallback (one picture); in JupyterLab or Colab they are live.",
+    "hosted_note": (
+        "> **These outputs come from tiny mode.** `make site` ran this lesson ({revision}) on a CPU against a "
+        "server on the same machine that runs the course's small offline model, so every picture and number "
+        "below is tiny mode's (about {tiny} on 2 CPU cores).{widgets}\n>\n"
+        "> **To run it in full mode** (a hosted model through Hugging Face's Inference Providers: no GPU, no "
+        "download, a Hugging Face token in `HF_TOKEN` or Colab's Secrets): [Open in Colab]({colab}), or "
+        "clone [the repository]({repository}), run `make lab`, open `notebooks/{notebook}` and set "
+        "`mode = \"full\"` in its parameters cell (mode `auto` picks tiny mode without a GPU)."),
+    "note": (
+        "> **These outputs come from tiny mode.** `make site` ran this lesson ({revision}) on a CPU with the "
+        "course's small offline models, trained on pictures of coloured shapes, so every picture, plot and "
+        "number below is tiny mode's, not real SDXL's (tiny mode takes about {tiny} on 2 CPU cores)."
+        "{widgets}\n>\n"
+        "> **To run it in full mode** (the real checkpoints from the Hugging Face Hub, on a GPU): "
+        "[Open in Colab]({colab}) and choose a T4 GPU runtime (free Colab T4: {t4}), or clone "
+        "[the repository]({repository}) on a machine with a GPU, run `make lab` and open "
+        "`notebooks/{notebook}` (mode `auto` picks full mode on a GPU). To run it in tiny mode yourself: "
+        "`SDXL_TUTORIAL_MODE=tiny make lab`."),
+    "open_in_colab": "Open in Colab",
+    "table_header": "| lesson | what you learn | tiny, 2-core CPU | free Colab T4 | run it |",
+    "about": (
+        "Each page below is a lesson **executed in tiny mode** by `make site` ({revision}): the course's "
+        "small offline models, trained on pictures of coloured shapes, run on a CPU, so you can see every "
+        "picture, plot and check before running anything. The lessons' code is the same in full mode (the "
+        "real SDXL on a GPU); open a lesson in Colab with a T4 GPU runtime to run it there, or clone the "
+        "repository and run `make lab`."),
+    "times": (
+        "Tiny times are measured on 2 CPU cores; T4 times are estimated from about 1 s per SDXL step at "
+        "1024×1024, with the downloads on top. How to set up the course, the two modes, the exercises and "
+        "the workshop plans: [the README]({repository}#readme) and [teaching with the course]"
+        "({repository}/blob/main/docs/instructors.md)."),
+    "index_title": "SDXL by Hand: the lessons",
 }
+CATALOGUES = ROOT / "translations"
 
 
 class SiteError(Exception):
     """The site cannot be built as asked: a lesson without a README row, a lesson that fails to run."""
+
+
+@functools.cache
+def texts(language: str, catalogues: Path = CATALOGUES) -> dict[str, str]:
+    """The site's words (TEXTS) in `language`: English as written, another edition's from its catalogue. A text
+    without a current translation (missing, or fuzzy: its English changed) stops the build and names it."""
+    if language == "en":
+        return TEXTS
+    import polib
+
+    path = catalogues / language / "site.po"
+    entries = polib.pofile(str(path), wrapwidth=0) if path.is_file() else []
+    found = {entry.msgid: entry.msgstr for entry in entries if entry.msgstr and "fuzzy" not in entry.flags and not entry.obsolete}
+    missing = [english for english in TEXTS.values() if english not in found]
+    if missing:
+        raise SiteError(f"{path} has no current translation of {missing[0][:70]!r} ({len(missing)} of the site's "
+                        f"{len(TEXTS)} texts missing or stale): run `make translations`, translate what it lists, and "
+                        "build again.")
+    return {key: found[english] for key, english in TEXTS.items()}
+
+
+def other_language(language: str) -> str:
+    return "pt-BR" if language == "en" else "en"
 
 
 @dataclass(frozen=True)
@@ -305,7 +294,7 @@ BUILT = set(EDITIONS)  # the editions this build makes (build() sets it): a page
 
 def twin(page: str, language: str) -> str | None:
     """The same page in the other edition, relative to this one's folder (None: it has no twin in this build)."""
-    other = EDITIONS["pt-BR" if language == "en" else "en"]
+    other = EDITIONS[other_language(language)]
     if other.language not in BUILT:
         return None
     name = page[: -len(".html")]
@@ -317,7 +306,7 @@ def twin(page: str, language: str) -> str | None:
 def navigation(lessons: list[Lesson], position: int) -> str:
     """A line of links: the index, the previous and the next lesson, and the same lesson in the other language."""
     lesson = lessons[position]
-    text = TEXTS[lesson.language]
+    text = texts(lesson.language)
     parts = [f"[{text['index']}]({INDEX})"]
     if position > 0:
         previous = lessons[position - 1]
@@ -327,7 +316,7 @@ def navigation(lessons: list[Lesson], position: int) -> str:
         parts.append(f"{text['next']}: [{following.name}]({following.page}) →")
     other = twin(lesson.page, lesson.language)
     if other:
-        parts.append(f"[{text['switch']}]({other})")
+        parts.append(f"[{texts(other_language(lesson.language))['switch']}]({other})")
     return " · ".join(parts)
 
 
@@ -349,7 +338,7 @@ def is_hosted(source: str) -> bool:
 
 def lesson_note(lesson: Lesson, revision: str, widgets: bool = False, hosted: bool = False) -> str:
     """The note at the top of each lesson page: where its pictures come from, how to run it in full mode."""
-    text = TEXTS[lesson.language]
+    text = texts(lesson.language)
     folder = lesson.edition.folder
     return text["hosted_note" if hosted else "note"].format(
         revision=revision, tiny=lesson.tiny, t4=lesson.t4, widgets=text["widgets"] if widgets else "", colab=lesson.colab,
@@ -361,7 +350,7 @@ BADGE = re.compile(r"\[!\[Open In Colab\]\(https://colab\.research\.google\.com/
 
 def without_badge_image(markdown: str, language: str = "en") -> str:
     """The lesson's Colab badge as a plain link: its picture lives on Colab's server, the site loads nothing remote."""
-    return BADGE.sub(rf"**[{TEXTS[language]['open_in_colab']}](\1)**", markdown)
+    return BADGE.sub(rf"**[{texts(language)['open_in_colab']}](\1)**", markdown)
 
 
 def _markdown_cell(cell_id: str, text: str):
@@ -403,7 +392,7 @@ def _pictures(cell) -> list:
 def describe_pictures(notebook, language: str = "en") -> None:
     """Give every picture an alternative text: the "What you should see" line after it (code cells without a picture
     may come between), or else the section it is in. (nbconvert alone writes "No description has been provided for this image" on every picture.)"""
-    heading, text = title_of(notebook), TEXTS[language]
+    heading, text = title_of(notebook), texts(language)
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type == "markdown":
             headings = re.findall(r"^#{1,4}\s+(.+)$", cell.source, flags=re.MULTILINE)
@@ -448,14 +437,14 @@ def index_notebook(lessons: list[Lesson], introduction: str, revision: str, lang
     """The index page as a notebook of markdown cells: the course, the lesson table with links."""
     import nbformat
 
-    text = TEXTS[language]
+    text = texts(language)
     rows = "\n".join(
         f"| [{lesson.name}]({lesson.page}) | {lesson.teaches} | {lesson.tiny} | {lesson.t4} | "
         f"[{text['open_in_colab']}]({lesson.colab}) |" for lesson in lessons)
     table = text["table_header"] + "\n|---|---|---|---|---|\n" + rows
     heading = EDITIONS[language].lessons_heading
     other = twin(INDEX, language)
-    switch = f"\n\n[{text['switch']}]({other})" if other else ""
+    switch = f"\n\n[{texts(other_language(language))['switch']}]({other})" if other else ""
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [
         _markdown_cell("site-title", f"# SDXL by Hand\n\n{introduction}{switch}"),

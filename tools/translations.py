@@ -3,6 +3,7 @@
     make translations                        # update translations/pt-BR/*.po, write notebooks/pt-BR/*.ipynb
     python tools/translations.py --lessons 05   # only lesson 05's catalogue and notebook
     python tools/translations.py --helpers   # only the helpers' catalogue (and its compiled .mo)
+    python tools/translations.py --site      # only the site's catalogue (the words tools/build_site.py adds to pages)
     python tools/translations.py --check     # is every message translated and current, every generated lesson fresh?
 
 The English lessons (notebooks/NN_name.ipynb) are the source of the code. A translated edition is generated from
@@ -26,7 +27,9 @@ Lokalize, Weblate, or a text editor). Its messages are what the learner reads:
   prompt. Two labels may not share one translation, nor take another data text's (a dict would lose a key).
 
 The first code cell, the install cell (helpers/install_cell.py), is the same in every lesson: its messages live in
-translations/<language>/_install_cell.po, translated once.
+translations/<language>/_install_cell.po, translated once. Two more catalogues are shared: helpers.po, the course's
+own messages (`_("...")` in helpers/, compiled for helpers.i18n), and site.po, the words the course site adds to its
+pages (tools/build_site.py's TEXTS: the notes, the links, the index's table header).
 
 `make translations` merges the catalogues with the English lessons as they are now. A message whose English
 changed keeps its old translation, marked *fuzzy* (gettext's flag for "stale: check me"), with the English it was
@@ -57,6 +60,8 @@ LESSON_FILE = re.compile(r"^\d\d_\w+\.ipynb$")
 INSTALL_CELL = "_install_cell"  # the catalogue of the install cell's messages, shared by every lesson
 HELPERS = ROOT / "helpers"
 HELPERS_CATALOGUE = "helpers"  # the messages of the course's own code, `_("...")` in helpers/ (helpers/i18n.py)
+SITE_SOURCE = ROOT / "tools" / "build_site.py"
+SITE_CATALOGUE = "site"  # the words the course site adds to its pages: tools/build_site.py's TEXTS
 
 # Calls whose arguments a learner reads: printed, raised, asserted, drawn on a figure.
 SHOWN_BY_CALL = {"print", "expect_trained", "set_title", "set_xlabel", "set_ylabel", "suptitle", "title", "xlabel",
@@ -87,7 +92,7 @@ class Message:
 
     @property
     def occurrence(self) -> tuple[str, str]:
-        if self.kind == "helpers":
+        if self.kind in ("helpers", "site"):
             return (self.cell_id, str(self.cell))  # file, line
         return (self.cell_id, str(self.ordinal))
 
@@ -551,8 +556,28 @@ def _entry_problem(entry, message: Message) -> str | None:
 def helpers_problems(language: str, catalogues: Path = CATALOGUES, folder: Path = HELPERS) -> list[str]:
     """The helpers' messages that are untranslated or stale in `language`, and whether the compiled catalogue is current."""
     path = catalogue_path(language, HELPERS_CATALOGUE, catalogues)
+    problems = _catalogue_problems(path, helpers_messages(folder))
+    mo = mo_path(language, folder)
+    if path.exists() and (not mo.exists() or mo.read_bytes() != compiled(path)):
+        problems.append(f"{mo.relative_to(folder.parent)} is not {path.name} compiled: run `make translations`")
+    return problems
+
+
+def site_messages(source: Path = SITE_SOURCE) -> list[Message]:
+    """The words the course site adds to its pages (the values of TEXTS in tools/build_site.py), in English."""
+    tree = ast.parse(source.read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(target, ast.Name) and target.id == "TEXTS" for target in node.targets):
+            where = str(SITE_SOURCE.relative_to(ROOT))  # (a test's changed copy of it stands in its place)
+            return [Message(value.lineno, where, "site", ordinal, ast.literal_eval(value))
+                    for ordinal, value in enumerate(node.value.values)]
+    raise ValueError(f"{source} has no TEXTS = {{...}}: the site's words")
+
+
+def _catalogue_problems(path: Path, messages: list[Message]) -> list[str]:
+    """The messages of a shared catalogue (the helpers', the site's) untranslated, stale, or with other {...} fields."""
     catalogue, problems = read_catalogue(path), []
-    for message in helpers_messages(folder):
+    for message in messages:
         entry = catalogue.get(message.text)
         where = f"{message.cell_id}, line {message.cell}"
         if problem := _entry_problem(entry, message):
@@ -560,10 +585,12 @@ def helpers_problems(language: str, catalogues: Path = CATALOGUES, folder: Path 
         elif format_fields(entry.msgstr) != format_fields(message.text):
             problems.append(f"{where}: its {{...}} fields differ from the English (or a brace is unbalanced): "
                             f"{entry.msgstr[:70]!r}")
-    mo = mo_path(language, folder)
-    if path.exists() and (not mo.exists() or mo.read_bytes() != compiled(path)):
-        problems.append(f"{mo.relative_to(folder.parent)} is not {path.name} compiled: run `make translations`")
     return problems
+
+
+def site_problems(language: str, catalogues: Path = CATALOGUES, source: Path = SITE_SOURCE) -> list[str]:
+    """The site's words that are untranslated or stale in `language` (tools/build_site.py refuses to build then)."""
+    return _catalogue_problems(catalogue_path(language, SITE_CATALOGUE, catalogues), site_messages(source))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -594,6 +621,8 @@ HINTS = {
              "`make site` runs the translated lesson and fails where a translation broke it.",
     "language": "The edition's language code (filled in by tools/translations.py).",
     "helpers": "A message of the course's code (helpers/): keep every {...} field, as written.",
+    "site": "A text the course site adds to its pages (tools/build_site.py): keep its markdown, links and {...} fields. "
+            "\"Read in English\" is how the other editions' pages link to this one: \"Read in\" this language, in it.",
 }
 
 
@@ -857,10 +886,18 @@ def update_helpers(language: str, catalogues: Path = CATALOGUES) -> list[str]:
     return helpers_problems(language, catalogues)
 
 
+def update_site(language: str, catalogues: Path = CATALOGUES, source: Path = SITE_SOURCE) -> list[str]:
+    """The site's catalogue merged with its words (TEXTS in tools/build_site.py); returns what is left to translate."""
+    path = catalogue_path(language, SITE_CATALOGUE, catalogues)
+    new, stale, removed = update_catalogue(path, site_messages(source), language, SITE_CATALOGUE)
+    print(f"{language}/{path.name}: {new} new, {stale} stale, {removed} removed")
+    return site_problems(language, catalogues, source)
+
+
 def update(language: str, notebooks: Path = NOTEBOOKS, catalogues: Path = CATALOGUES, names=None) -> list[str]:
     """`make translations` for one language: merge the catalogues, write the lessons that are fully translated.
     Returns what is still to translate (one line per message). With `names` (lesson numbers or names), only those
-    lessons' catalogues and notebooks: the shared catalogues (the install cell's, the helpers') are left alone."""
+    lessons' catalogues and notebooks: the shared catalogues (the install cell's, the helpers', the site's) are left alone."""
     install_messages, todo = {}, []
     chosen = [path for path in lessons(notebooks) if not names or path.stem[:2] in names or path.stem in names]
     for path in chosen:
@@ -871,7 +908,7 @@ def update(language: str, notebooks: Path = NOTEBOOKS, catalogues: Path = CATALO
     install_path = catalogue_path(language, INSTALL_CELL, catalogues)
     if not names:
         update_catalogue(install_path, list(install_messages.values()), language, INSTALL_CELL)
-        todo += update_helpers(language, catalogues)
+        todo += update_helpers(language, catalogues) + update_site(language, catalogues)
     install_catalogue = read_catalogue(install_path)
     for path in chosen:
         result, problems = generate(_read(path), read_catalogue(catalogue_path(language, path.stem, catalogues)),
@@ -888,7 +925,7 @@ def update(language: str, notebooks: Path = NOTEBOOKS, catalogues: Path = CATALO
 def check(language: str, notebooks: Path = NOTEBOOKS, catalogues: Path = CATALOGUES) -> list[str]:
     """Every English lesson has a current, complete translation whose code is the English code, and the generated
     lesson is what the catalogues make. Returns the problems (empty: all is well)."""
-    problems = helpers_problems(language, catalogues)
+    problems = helpers_problems(language, catalogues) + site_problems(language, catalogues)
     install_catalogue = read_catalogue(catalogue_path(language, INSTALL_CELL, catalogues))
     for path in lessons(notebooks):
         catalogue = catalogue_path(language, path.stem, catalogues)
@@ -937,6 +974,7 @@ def main(argv=None) -> int:
     parser.add_argument("--language", choices=LANGUAGES, action="append", help="default: every language")
     parser.add_argument("--lessons", nargs="*", help="update only these lessons (numbers or names)")
     parser.add_argument("--helpers", action="store_true", help="update only the helpers' catalogue, and compile it")
+    parser.add_argument("--site", action="store_true", help="update only the site's catalogue (tools/build_site.py's words)")
     parser.add_argument("--leftovers", type=Path, metavar="FOLDER", help="report the output lines of the executed lessons "
                         "in FOLDER that read as English (e.g. _site/pt-BR/executed after `make site`); changes nothing")
     arguments = parser.parse_args(argv)
@@ -948,8 +986,8 @@ def main(argv=None) -> int:
     for language in arguments.language or LANGUAGES:
         if arguments.check:
             problems = check(language)
-        elif arguments.helpers:
-            problems = update_helpers(language)
+        elif arguments.helpers or arguments.site:
+            problems = (update_helpers(language) if arguments.helpers else []) + (update_site(language) if arguments.site else [])
         else:
             problems = update(language, names=arguments.lessons)
         if problems:
