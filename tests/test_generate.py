@@ -299,6 +299,7 @@ def test_a_cpu_thread_count_below_one_is_refused(capsys, tmp_path, tiny_cache):
     assert "--cpu-threads must be at least 1" in refused(capsys, tmp_path, ["--cpu-threads", "0"])
 
 
+@pytest.mark.filterwarnings("ignore:Full mode on a CPU:UserWarning")  # said once a process without a GPU: not this test's subject
 def test_full_mode_without_the_weights_is_refused(capsys, tmp_path, tiny_cache, monkeypatch):
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
     monkeypatch.setattr("huggingface_hub.try_to_load_from_cache", lambda *args, **kwargs: None)
