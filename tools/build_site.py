@@ -624,6 +624,7 @@ def build(out: Path = SITE, wanted: list[str] | None = None, jobs: int = 2, read
         edition_notebooks = notebooks / edition.folder if edition.folder else notebooks
         if not edition_readme.is_file():
             raise SiteError(f"{edition_readme.name} is missing: the {edition.name} index is made from its lesson table.")
+        texts(language)  # its site words translated, checked before any lesson runs
         table = read_lesson_table(edition_readme.read_text(encoding="utf-8"), edition)
         names = lesson_names(edition_notebooks)
         lessons = lessons_in_table(names, table, edition)  # every lesson, for the index and the links
