@@ -31,9 +31,9 @@ benchmark: setup
 site: setup
 	$(BIN)/python tools/build_site.py
 
-# The Portuguese edition: update the catalogues (translations/pt-BR/*.po) from the English lessons and write
-# notebooks/pt-BR/ from them, and compile the helpers' messages. Changed English is marked stale (fuzzy) for its
-# translator; `make test` fails until it is translated again. See tools/translations.py.
+# The Portuguese edition: update the catalogues (translations/pt-BR/*.po) from the English lessons, the helpers and
+# the site, and write notebooks/pt-BR/ from them (the helpers' messages compiled). Changed English is marked stale
+# (fuzzy) for its translator; `make test` fails until it is translated again. See tools/translations.py.
 translations: setup
 	$(BIN)/python tools/translations.py $(TRANSLATIONS_ARGS)
 

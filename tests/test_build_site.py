@@ -317,5 +317,12 @@ def test_a_site_text_without_a_current_translation_stops_the_build_and_names_it(
     catalogue.save(str(tmp_path / "pt-BR" / "site.po"))
     with pytest.raises(SiteError, match=r"no current translation of 'Open in Colab' \(1 of the site's"):
         build_site.texts("pt-BR", tmp_path)
-    with pytest.raises(SiteError, match="site.po has no current translation"):
+    with pytest.raises(SiteError, match=r"site.po is missing: the pt-BR edition's site words"):
         build_site.texts("pt-BR", tmp_path / "nowhere")
+    (tmp_path / "lost").mkdir()
+    catalogue = polib.pofile(str(build_site.CATALOGUES / "pt-BR" / "site.po"), wrapwidth=0)
+    catalogue.find("picture {number} of {count}").msgstr = "imagem {numero} de {count}"
+    (tmp_path / "lost" / "pt-BR").mkdir()
+    catalogue.save(str(tmp_path / "lost" / "pt-BR" / "site.po"))
+    with pytest.raises(SiteError, match=r"translation of 'picture \{number\} of \{count\}' has other \{\.\.\.\} fields"):
+        build_site.texts("pt-BR", tmp_path / "lost")

@@ -365,3 +365,19 @@ def test_the_site_words_are_messages_of_their_own_catalogue_and_a_changed_one_go
     assert T.site_problems("pt-BR", catalogues, source) == []
     translate(catalogues / "pt-BR" / "site.po", {"picture {number} of {count}": "imagem {numero} de {count}"})
     assert "fields differ" in " ".join(T.site_problems("pt-BR", catalogues, source))
+
+
+
+def test_site_texts_on_one_line_keep_each_its_own_stale_translation(tmp_path):
+    """A site text's place in the catalogue is its key in TEXTS, not its line: "← previous" and "next" share a line."""
+    source, catalogues = tmp_path / "build_site.py", tmp_path / "translations"
+    english = T.SITE_SOURCE.read_text(encoding="utf-8")
+    assert '"previous": "← previous", "next": "next",' in english
+    changed = english.replace('"previous": "← previous", "next": "next",', '"previous": "← back", "next": "onwards",')
+    source.write_text("# a line more above TEXTS\n" + changed, encoding="utf-8")
+    shutil.copytree(T.CATALOGUES / "pt-BR", catalogues / "pt-BR", ignore=shutil.ignore_patterns("[0-9]*.po", "_*.po"))
+    problems = T.update_site("pt-BR", catalogues, source)
+    assert len(problems) == 2 and all("stale (fuzzy)" in problem for problem in problems)
+    catalogue = polib.pofile(str(catalogues / "pt-BR" / "site.po"))
+    assert (catalogue.find("← back").msgstr, catalogue.find("onwards").msgstr) == ("← anterior", "próxima")
+    assert catalogue.find("Read in English").comment == T.HINTS["switch"] and catalogue.find("next") is None

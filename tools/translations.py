@@ -84,16 +84,19 @@ class Message:
 
     cell: int  # the cell's position in the lesson
     cell_id: str
-    kind: str  # "markdown", "comment", "string", "label" or "language"
+    kind: str  # "markdown", "comment", "string", "label" or "language"; "helpers", "site" or "switch" in the shared ones
     ordinal: int  # its place among the cell's messages
     text: str  # the English, as the catalogue's msgid
     start: int = 0  # where it is in the cell's source (characters)
     end: int = 0
+    key: str = ""  # a site text's key in TEXTS (tools/build_site.py)
 
     @property
     def occurrence(self) -> tuple[str, str]:
-        if self.kind in ("helpers", "site"):
+        if self.kind == "helpers":
             return (self.cell_id, str(self.cell))  # file, line
+        if self.key:  # a site text: its key, which stays put when lines move or share a line
+            return (f"{self.cell_id}:{self.key}", "")
         return (self.cell_id, str(self.ordinal))
 
 
@@ -569,8 +572,9 @@ def site_messages(source: Path = SITE_SOURCE) -> list[Message]:
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(isinstance(target, ast.Name) and target.id == "TEXTS" for target in node.targets):
             where = str(SITE_SOURCE.relative_to(ROOT))  # (a test's changed copy of it stands in its place)
-            return [Message(value.lineno, where, "site", ordinal, ast.literal_eval(value))
-                    for ordinal, value in enumerate(node.value.values)]
+            return [Message(value.lineno, where, "switch" if key.value == "switch" else "site", ordinal,
+                            ast.literal_eval(value), key=key.value)
+                    for ordinal, (key, value) in enumerate(zip(node.value.keys, node.value.values))]
     raise ValueError(f"{source} has no TEXTS = {{...}}: the site's words")
 
 
@@ -621,8 +625,8 @@ HINTS = {
              "`make site` runs the translated lesson and fails where a translation broke it.",
     "language": "The edition's language code (filled in by tools/translations.py).",
     "helpers": "A message of the course's code (helpers/): keep every {...} field, as written.",
-    "site": "A text the course site adds to its pages (tools/build_site.py): keep its markdown, links and {...} fields. "
-            "\"Read in English\" is how the other editions' pages link to this one: \"Read in\" this language, in it.",
+    "site": "A text the course site adds to its pages (tools/build_site.py): keep its markdown, links and {...} fields.",
+    "switch": "The link from the other editions' pages to this one: \"Read in\" this edition's language, written in it.",
 }
 
 
