@@ -448,7 +448,7 @@ def ladder_row(name, result, per=1, unit=None):
     if isinstance(result, str):
         return f"{name:{LADDER_NAME_WIDTH}}{result}"
     return f"{name:{LADDER_NAME_WIDTH}}" + _("{seconds:8.3f} s per {unit} · peak {peak:6.2f} GiB ({kind})").format(
-        seconds=result.seconds / per, unit=unit, peak=result.peak_gib, kind=_(result.memory_kind))
+        seconds=result.seconds / per, unit=unit, peak=result.peak_gib, kind=result.memory_label)
 
 
 def ladder_table(results, per=1, unit=None):
@@ -476,7 +476,7 @@ def ladder_chart(results, per=1, unit=None, title=None):
     ran = [name for name in labels if not isinstance(results[name], str)]
     seconds = [0.0 if name not in ran else results[name].seconds / per for name in labels]
     memory = [0.0 if name not in ran else results[name].peak_gib for name in labels]
-    kind = _(results[ran[0]].memory_kind) if ran else _("memory")
+    kind = results[ran[0]].memory_label if ran else _("memory")
     figure, axes = plt.subplots(1, 2, figsize=(13, 0.45 * len(labels) + 1.2), sharey=True)
     for ax, values, colour, label, form in ((axes[0], seconds, "tab:blue", _("seconds per {unit}").format(unit=unit),
                                              "{:.3g} s"),
