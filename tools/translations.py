@@ -165,14 +165,18 @@ def _shown_only(region: list[ast.AST]) -> set[str]:
     return {name for name, count in shown.items() if count == used[name]}
 
 
+def _loop_pairs(target: ast.AST, iterable: ast.AST) -> list[tuple[ast.AST, ast.AST]]:
+    """Each loop variable with what it runs over: `for a in xs`: (a, xs); `for a, b in zip(xs, ys)`: (a, xs), (b, ys)."""
+    if isinstance(iterable, ast.Call) and _call_name(iterable) == "zip" and isinstance(target, ast.Tuple):
+        return list(zip(target.elts, iterable.args))
+    return [(target, iterable)]
+
+
 def _looped_over(loops, shown: set[str]):
     """The literal lists a loop runs over whose items it shows: `for label in ("no ControlNet", "with ControlNet")`,
     `for name, colour in zip(("unconditional", "conditional"), read)`, where the loop's variable is in `shown`."""
     for loop in loops:
-        pairs = [(loop.target, loop.iter)]
-        if isinstance(loop.iter, ast.Call) and _call_name(loop.iter) == "zip" and isinstance(loop.target, ast.Tuple):
-            pairs = list(zip(loop.target.elts, loop.iter.args))
-        for target, values in pairs:
+        for target, values in _loop_pairs(loop.target, loop.iter):
             if isinstance(target, ast.Name) and target.id in shown and isinstance(values, (ast.Tuple, ast.List)):
                 yield values
 
@@ -245,12 +249,9 @@ def defined_functions(trees) -> dict[str, tuple[int, ...]]:
                 parameters = [argument.arg for argument in [*node.args.posonlyargs, *node.args.args]]
                 shown = {name for expression in _context_expressions(node) for name in _names_within(expression)}
                 for loop in (inner for inner in ast.walk(node) if isinstance(inner, ast.For)):  # for title in titles: show it
-                    targets = loop.target.elts if isinstance(loop.target, ast.Tuple) else [loop.target]
-                    values = loop.iter.args if isinstance(loop.iter, ast.Call) and _call_name(loop.iter) == "zip" else [loop.iter]
                     only_shown = _shown_only(loop.body)  # not also passed on: `pipe(**{name: value})` computes with it
-                    if len(targets) == len(values):
-                        shown |= {value.id for target, value in zip(targets, values)
-                                  if isinstance(target, ast.Name) and target.id in only_shown and isinstance(value, ast.Name)}
+                    shown |= {value.id for target, value in _loop_pairs(loop.target, loop.iter)
+                              if isinstance(target, ast.Name) and target.id in only_shown and isinstance(value, ast.Name)}
                 functions[node.name] = tuple(position for position, parameter in enumerate(parameters)
                                              if parameter in shown and not PROMPT_NAMES.search(parameter))
     return functions
